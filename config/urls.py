@@ -1,0 +1,29 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from core import views as core_views
+
+admin.site.site_header = _("Quản trị hệ thống báo cáo thống kê")
+admin.site.site_title = _("Quản trị")
+admin.site.index_title = _("Quản trị hệ thống")
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("tai-khoan/", include("accounts.urls")),
+    path("don-vi/", include("orgunits.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("quan-tri/", admin.site.urls),
+    path("healthz", core_views.health, name="health"),
+]
+
+handler400 = "core.views.bad_request"
+handler403 = "core.views.permission_denied"
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
