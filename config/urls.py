@@ -5,9 +5,9 @@ from django.utils.translation import gettext_lazy as _
 
 from core import views as core_views
 
-admin.site.site_header = _("Quản trị hệ thống báo cáo thống kê")
-admin.site.site_title = _("Quản trị")
-admin.site.index_title = _("Quản trị hệ thống")
+admin.site.site_header = _("Statistical reporting system administration")
+admin.site.site_title = _("Administration")
+admin.site.index_title = _("System administration")
 
 urlpatterns = [
     path("", core_views.home, name="home"),

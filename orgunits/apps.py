@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class OrgunitsConfig(AppConfig):
     name = "orgunits"
-    verbose_name = _("Đơn vị hành chính")
+    verbose_name = _("Organisation units")

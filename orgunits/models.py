@@ -19,24 +19,25 @@ def path_segment(pk: int) -> str:
 class OrgLevel(models.Model):
     """A level of the tree (national, province, district, commune, ...): data, not code."""
 
-    code = models.SlugField(_("mã cấp"), max_length=32, unique=True)
-    name = models.CharField(_("tên cấp"), max_length=100)
+    code = models.SlugField(_("level code"), max_length=32, unique=True)
+    name = models.CharField(_("level name"), max_length=100)
     rank = models.PositiveSmallIntegerField(
-        _("thứ bậc"), help_text=_("0 là cấp trung ương; số lớn hơn là cấp thấp hơn.")
+        _("rank"),
+        help_text=_("0 is the national level; larger numbers are lower levels."),
     )
 
     class Meta:
         ordering = ["rank"]
-        verbose_name = _("cấp đơn vị")
-        verbose_name_plural = _("cấp đơn vị")
+        verbose_name = _("unit level")
+        verbose_name_plural = _("unit level")
 
     def __str__(self) -> str:
         return self.name
 
 
 class OrgUnitKind(models.TextChoices):
-    AREA = "area", _("Đơn vị hành chính")
-    AGENCY = "agency", _("Cơ quan, tổ chức")
+    AREA = "area", _("Organisation units")
+    AGENCY = "agency", _("Agency or organisation")
 
 
 @pghistory.track(*audit_trackers())
@@ -48,17 +49,23 @@ class OrgUnit(models.Model):
     root, so "every unit below X" is one indexed prefix query.
     """
 
-    code = models.CharField(_("mã"), max_length=32)
-    name = models.CharField(_("tên"), max_length=255)
-    short_name = models.CharField(_("tên ngắn"), max_length=255, blank=True)
+    code = models.CharField(_("code"), max_length=32)
+    name = models.CharField(_("name"), max_length=255)
+    short_name = models.CharField(_("short name"), max_length=255, blank=True)
     type_name = models.CharField(
-        _("loại"), max_length=64, blank=True, help_text=_("Ví dụ: Tỉnh, Phường, Xã.")
+        _("type"),
+        max_length=64,
+        blank=True,
+        help_text=_("For example: Province, Ward, Commune."),
     )
     level = models.ForeignKey(
-        OrgLevel, on_delete=models.PROTECT, related_name="units", verbose_name=_("cấp")
+        OrgLevel,
+        on_delete=models.PROTECT,
+        related_name="units",
+        verbose_name=_("level"),
     )
     kind = models.CharField(
-        _("loại đơn vị"),
+        _("unit kind"),
         max_length=16,
         choices=OrgUnitKind.choices,
         default=OrgUnitKind.AREA,
@@ -69,17 +76,17 @@ class OrgUnit(models.Model):
         null=True,
         blank=True,
         related_name="children",
-        verbose_name=_("đơn vị cấp trên"),
+        verbose_name=_("parent unit"),
     )
-    path = models.CharField(_("đường dẫn"), max_length=255, editable=False)
-    depth = models.PositiveSmallIntegerField(_("độ sâu"), editable=False)
-    valid_from = models.DateField(_("hiệu lực từ"), null=True, blank=True)
-    valid_to = models.DateField(_("hiệu lực đến"), null=True, blank=True)
+    path = models.CharField(_("path"), max_length=255, editable=False)
+    depth = models.PositiveSmallIntegerField(_("depth"), editable=False)
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
 
     class Meta:
         ordering = ["path"]
-        verbose_name = _("đơn vị")
-        verbose_name_plural = _("đơn vị")
+        verbose_name = _("unit")
+        verbose_name_plural = _("unit")
         constraints = [
             models.UniqueConstraint(
                 fields=["level", "code", "valid_from"],
@@ -103,11 +110,11 @@ class OrgUnit(models.Model):
             models.Index(fields=["code"], name="orgunit_code_idx"),
         ]
         permissions = [
-            ("report_orgunit", _("Lập và gửi báo cáo của đơn vị")),
-            ("review_orgunit", _("Xem xét, phê duyệt báo cáo các đơn vị cấp dưới")),
-            ("design_forms_orgunit", _("Thiết kế biểu mẫu")),
-            ("analyze_orgunit", _("Xem số liệu và chỉ tiêu")),
-            ("administer_orgunit", _("Quản trị người dùng của đơn vị")),
+            ("report_orgunit", _("Prepare and submit the unit's reports")),
+            ("review_orgunit", _("Review and approve the reports of units below")),
+            ("design_forms_orgunit", _("Design report forms")),
+            ("analyze_orgunit", _("Read figures and indicators")),
+            ("administer_orgunit", _("Administer the unit's users")),
         ]
 
     def __str__(self) -> str:
@@ -120,10 +127,10 @@ class OrgUnit(models.Model):
 
 
 class SuccessorKind(models.TextChoices):
-    UNCHANGED = "unchanged", _("Giữ nguyên")
-    MERGED = "merged", _("Sáp nhập")
-    SPLIT = "split", _("Chia tách")
-    ABOLISHED = "abolished", _("Giải thể cấp")
+    UNCHANGED = "unchanged", _("Unchanged")
+    MERGED = "merged", _("Merged")
+    SPLIT = "split", _("Split")
+    ABOLISHED = "abolished", _("Level abolished")
 
 
 @pghistory.track(*audit_trackers())
@@ -134,27 +141,29 @@ class OrgUnitSuccessor(models.Model):
         OrgUnit,
         on_delete=models.CASCADE,
         related_name="successor_links",
-        verbose_name=_("đơn vị cũ"),
+        verbose_name=_("former unit"),
     )
     successor = models.ForeignKey(
         OrgUnit,
         on_delete=models.CASCADE,
         related_name="predecessor_links",
-        verbose_name=_("đơn vị mới"),
+        verbose_name=_("new unit"),
     )
     kind = models.CharField(
-        _("hình thức"), max_length=16, choices=SuccessorKind.choices
+        _("kind of change"), max_length=16, choices=SuccessorKind.choices
     )
     is_default = models.BooleanField(
-        _("đơn vị kế thừa chính"),
+        _("main successor"),
         default=True,
-        help_text=_("Khi đơn vị cũ bị chia, đơn vị mới nhận phần lớn được đánh dấu."),
+        help_text=_(
+            "When an old unit was split, the new unit that took most of it is marked."
+        ),
     )
-    effective_on = models.DateField(_("ngày hiệu lực"))
+    effective_on = models.DateField(_("effective date"))
 
     class Meta:
-        verbose_name = _("đơn vị kế thừa")
-        verbose_name_plural = _("bảng đơn vị kế thừa")
+        verbose_name = _("successor")
+        verbose_name_plural = _("successor map")
         constraints = [
             models.UniqueConstraint(
                 fields=["predecessor", "successor"], name="orgunit_successor_unique"
@@ -172,8 +181,8 @@ class OrgUnitUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(OrgUnit, on_delete=models.CASCADE)
 
     class Meta(UserObjectPermissionBase.Meta):
-        verbose_name = _("quyền của người dùng trên đơn vị")
-        verbose_name_plural = _("quyền của người dùng trên đơn vị")
+        verbose_name = _("user role on unit")
+        verbose_name_plural = _("user role on unit")
 
 
 @pghistory.track(*audit_trackers())
@@ -183,5 +192,5 @@ class OrgUnitGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(OrgUnit, on_delete=models.CASCADE)
 
     class Meta(GroupObjectPermissionBase.Meta):
-        verbose_name = _("quyền của nhóm trên đơn vị")
-        verbose_name_plural = _("quyền của nhóm trên đơn vị")
+        verbose_name = _("group role on unit")
+        verbose_name_plural = _("group role on unit")

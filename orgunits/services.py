@@ -17,11 +17,17 @@ from orgunits.models import (
     OrgUnitSuccessor,
     path_segment,
 )
-from orgunits.sources import AdminUnitSource, read_admin_unit_source
+from orgunits.sources import (
+    CURRENT,
+    LEGACY,
+    AdminUnitSource,
+    read_admin_unit_source,
+)
 
 REFORM_DATE = datetime.date(2025, 7, 1)
 LEGACY_END = REFORM_DATE - datetime.timedelta(days=1)
 NATIONAL_CODE = "VN"
+NATIONAL_SET = "national"
 
 DEFAULT_LEVELS = [
     ("national", "Trung ương", 0),
@@ -33,6 +39,9 @@ DEFAULT_LEVELS = [
 
 @dataclass
 class AdminUnitsLoadReport:
+    """Counts keyed by (unit set, level code): the set is "legacy", "current" or
+    "national"."""
+
     created: Counter = field(default_factory=Counter)
     updated: Counter = field(default_factory=Counter)
     unchanged: Counter = field(default_factory=Counter)
@@ -130,23 +139,25 @@ def admin_units_load(
                 level=levels["national"],
                 parent=None,
             )
-            report.created["national"] += 1
+            report.created[NATIONAL_SET, "national"] += 1
         else:
-            report.unchanged["national"] += 1
+            report.unchanged[NATIONAL_SET, "national"] += 1
 
         units_by_key: dict[str, OrgUnit] = {}
-        for units, valid_from, valid_to in (
-            (source.legacy, None, LEGACY_END),
-            (source.current, REFORM_DATE, None),
+        for set_name, units, valid_from, valid_to in (
+            (LEGACY, source.legacy, None, LEGACY_END),
+            (CURRENT, source.current, REFORM_DATE, None),
         ):
             units_by_key.update(
-                _load_unit_set(units, valid_from, valid_to, national, levels, report)
+                _load_unit_set(
+                    set_name, units, valid_from, valid_to, national, levels, report
+                )
             )
         _load_successors(source, units_by_key, report)
     return report
 
 
-def _load_unit_set(units, valid_from, valid_to, national, levels, report):
+def _load_unit_set(set_name, units, valid_from, valid_to, national, levels, report):
     existing = {
         (unit.level_id, unit.code): unit
         for unit in OrgUnit.objects.filter(
@@ -186,7 +197,7 @@ def _load_unit_set(units, valid_from, valid_to, national, levels, report):
                 valid_to=valid_to,
             )
             to_create.append(unit)
-            report.created[item.level] += 1
+            report.created[set_name, item.level] += 1
             by_key[item.key] = unit
             continue
         fields = {
@@ -198,9 +209,9 @@ def _load_unit_set(units, valid_from, valid_to, national, levels, report):
             for name, value in fields.items():
                 setattr(current, name, value)
             to_update.append(current)
-            report.updated[item.level] += 1
+            report.updated[set_name, item.level] += 1
         else:
-            report.unchanged[item.level] += 1
+            report.unchanged[set_name, item.level] += 1
         by_key[item.key] = current
     OrgUnit.objects.bulk_create(to_create, batch_size=2000)
     OrgUnit.objects.bulk_update(

@@ -1,0 +1,42 @@
+"""Load the demo accounts; idempotent, so `make demo` can run again and again."""
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from accounts.services import role_grant, user_create
+from demo.data import DEMO_PASSWORD, DEMO_USERS
+from orgunits.models import OrgUnit
+from orgunits.services import LEGACY_END, REFORM_DATE
+
+
+def demo_users_load() -> list[str]:
+    """Create the demo accounts that are missing; return the usernames created."""
+    User = get_user_model()
+    created = []
+    with transaction.atomic():
+        for spec in DEMO_USERS:
+            if User.objects.filter(username=spec.username).exists():
+                continue
+            user = user_create(
+                acting_user=None,
+                username=spec.username,
+                password=DEMO_PASSWORD,
+                email=f"{spec.username}@demo.invalid",
+                full_name=spec.full_name,
+                is_staff=spec.role is None,
+                is_superuser=spec.role is None,
+            )
+            if spec.role is not None:
+                units = OrgUnit.objects.filter(
+                    level__code=spec.unit_level, code=spec.unit_code
+                )
+                if spec.unit_level != "national":
+                    units = units.filter(
+                        valid_to=LEGACY_END if spec.legacy else None,
+                        valid_from=None if spec.legacy else REFORM_DATE,
+                    )
+                role_grant(
+                    acting_user=None, user=user, unit=units.get(), role=spec.role
+                )
+            created.append(spec.username)
+    return created
