@@ -1,10 +1,14 @@
 """Load the demo accounts; idempotent, so `make demo` can run again and again."""
 
+from pathlib import Path
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from accounts.services import role_grant, user_create
 from demo.data import DEMO_PASSWORD, DEMO_USERS
+from forms.services import form_import
 from orgunits.models import OrgUnit
 from orgunits.services import LEGACY_END, REFORM_DATE
 
@@ -39,4 +43,14 @@ def demo_users_load() -> list[str]:
                     acting_user=None, user=user, unit=units.get(), role=spec.role
                 )
             created.append(spec.username)
+    return created
+
+
+def demo_forms_load() -> list[str]:
+    """Import the real forms of forms/catalog/; return the codes newly imported."""
+    created = []
+    for path in sorted((Path(settings.BASE_DIR) / "forms" / "catalog").glob("*.json")):
+        version, is_new = form_import(acting_user=None, text=path.read_bytes())
+        if is_new:
+            created.append(version.template.code)
     return created

@@ -7,4 +7,4 @@ class FormsConfig(AppConfig):
 
     name = "forms"
     label = "eforms"
-    verbose_name = _("Biểu mẫu báo cáo")
+    verbose_name = _("Report forms")

@@ -8,3 +8,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES["default"]["KEY_PREFIX"] = "ebaocao-test"
 AXES_FAILURE_LIMIT = 5
 LOGGING["root"]["level"] = "WARNING"
+# Several suites can share one server (parallel developers, CI jobs): name the test
+# database per run when needed.
+DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME", "test_ebaocao")}
