@@ -18,20 +18,20 @@ pghistory.track(
 
 
 class UserImportStatus(models.TextChoices):
-    PENDING = "pending", _("Đang chờ xử lý")
-    RUNNING = "running", _("Đang xử lý")
-    DONE = "done", _("Hoàn tất")
-    FAILED = "failed", _("Có lỗi, không tạo tài khoản nào")
+    PENDING = "pending", _("Waiting")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed, no account created")
 
 
 @pghistory.track(*audit_trackers())
 class UserImportJob(models.Model):
     """A list of accounts to create at once (CSV or Excel), processed by a worker."""
 
-    file = models.FileField(_("tệp"), upload_to="user-imports/%Y/%m/")
-    original_name = models.CharField(_("tên tệp gốc"), max_length=255)
+    file = models.FileField(_("file"), upload_to="user-imports/%Y/%m/")
+    original_name = models.CharField(_("original file name"), max_length=255)
     status = models.CharField(
-        _("trạng thái"),
+        _("status"),
         max_length=16,
         choices=UserImportStatus.choices,
         default=UserImportStatus.PENDING,
@@ -40,17 +40,29 @@ class UserImportJob(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="+",
-        verbose_name=_("người tải lên"),
+        verbose_name=_("uploaded by"),
     )
-    created_at = models.DateTimeField(_("thời điểm tải lên"), auto_now_add=True)
-    finished_at = models.DateTimeField(_("thời điểm xong"), null=True, blank=True)
-    created_count = models.PositiveIntegerField(_("số tài khoản đã tạo"), default=0)
-    problems = models.JSONField(_("lỗi"), default=list, blank=True)
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # Not a URLField: an intranet host such as "http://baocao/" must be accepted.
+    site_url = models.CharField(
+        _("site address"),
+        max_length=255,
+        blank=True,
+        help_text=_("Start of the links in the e-mails sent to the new accounts."),
+    )
+    row_count = models.PositiveIntegerField(_("accounts listed"), default=0)
+    created_count = models.PositiveIntegerField(_("accounts created"), default=0)
+    problems = models.JSONField(_("problems"), default=list, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name = _("lượt tạo tài khoản hàng loạt")
-        verbose_name_plural = _("lượt tạo tài khoản hàng loạt")
+        verbose_name = _("bulk account import")
+        verbose_name_plural = _("bulk account import")
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {UserImportStatus.DONE, UserImportStatus.FAILED}

@@ -5,11 +5,11 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    REPORTER = "reporter", _("Người lập báo cáo")
-    REVIEWER = "reviewer", _("Người xem xét, phê duyệt")
-    DESIGNER = "designer", _("Người thiết kế biểu mẫu")
-    ANALYST = "analyst", _("Người phân tích số liệu")
-    ADMINISTRATOR = "administrator", _("Quản trị viên")
+    REPORTER = "reporter", _("Reporter")
+    REVIEWER = "reviewer", _("Reviewer and approver")
+    DESIGNER = "designer", _("Form designer")
+    ANALYST = "analyst", _("Analyst")
+    ADMINISTRATOR = "administrator", _("Administrator")
 
 
 ROLE_PERMISSIONS: dict[str, str] = {
