@@ -10,9 +10,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.audit import audit_context
 from orgunits.models import OrgLevel, OrgUnit, OrgUnitSuccessor
-from orgunits.services import org_unit_create
+from orgunits.services import org_unit_create, org_unit_rename
 
 UNIT_ADD_FIELDS = (
     "code",
@@ -121,10 +120,14 @@ class OrgUnitAdmin(admin.ModelAdmin):
             obj._state.adding = False
             obj._state.db = unit._state.db
             return
-        changed = [name for name in form.changed_data if name in UNIT_EDITABLE_FIELDS]
-        if changed:
-            with audit_context(acting_user=request.user, action="org_unit_rename"):
-                obj.save(update_fields=changed)
+        if any(name in UNIT_EDITABLE_FIELDS for name in form.changed_data):
+            org_unit_rename(
+                acting_user=request.user,
+                unit=obj,
+                name=obj.name,
+                short_name=obj.short_name,
+                type_name=obj.type_name,
+            )
 
 
 @admin.register(OrgUnitSuccessor)

@@ -112,6 +112,22 @@ def org_unit_create(
         return unit
 
 
+def org_unit_rename(
+    *, acting_user, unit: OrgUnit, name: str, short_name: str, type_name: str
+) -> OrgUnit:
+    """Change what a unit is called; its code, level, place and validity stay."""
+    with (
+        transaction.atomic(),
+        audit_context(acting_user=acting_user, action="org_unit_rename"),
+    ):
+        unit.name = nfc(name).strip()
+        unit.short_name = nfc(short_name).strip()
+        unit.type_name = nfc(type_name).strip()
+        unit.full_clean()
+        unit.save(update_fields=["name", "short_name", "type_name"])
+        return unit
+
+
 def admin_units_load(
     *, acting_user=None, source: AdminUnitSource | None = None
 ) -> AdminUnitsLoadReport:

@@ -68,3 +68,35 @@ def test_non_staff_cannot_browse_the_audit_trail(client):
     )
     response = client.get(reverse("admin:pghistory_events_changelist"))
     assert response.status_code == 302
+
+
+def test_nested_services_keep_the_outer_action():
+    from core.audit import audit_context
+
+    admin = make_user(is_superuser=True, is_staff=True)
+    commune = OrgUnit.objects.filter(level__code="commune").first()
+    officer = make_user()
+    with audit_context(acting_user=admin, action="users_bulk_import"):
+        role_grant(acting_user=admin, user=officer, unit=commune, role="reporter")
+    event = pghistory.models.Events.objects.get(
+        pgh_model="orgunits.OrgUnitUserObjectPermissionEvent",
+        pgh_data__user_id=officer.pk,
+    )
+    assert event.pgh_context["action"] == "users_bulk_import"
+    assert event.pgh_context["step"] == "role_grant"
+
+
+def test_renaming_a_unit_is_audited_and_keeps_its_identity():
+    from orgunits.services import org_unit_rename
+
+    commune = OrgUnit.objects.filter(level__code="commune").first()
+    code, path = commune.code, commune.path
+    org_unit_rename(
+        acting_user=None,
+        unit=commune,
+        name="Xa\u0300 Mới",
+        short_name="Mới",
+        type_name="Xã",
+    )
+    commune.refresh_from_db()
+    assert (commune.code, commune.path, commune.name) == (code, path, "Xà Mới")
