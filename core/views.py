@@ -2,8 +2,14 @@
 
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseServerError,
+    JsonResponse,
+)
 from django.shortcuts import render
+from django.template import loader
 from django.views.decorators.http import require_GET
 
 from orgunits.selectors import roles_by_unit, top_units_of
@@ -38,9 +44,15 @@ def permission_denied(request, exception=None):
     return render(request, "errors/403.html", status=403)
 
 
+def csrf_failure(request, reason=""):
+    return render(request, "errors/403_csrf.html", status=403)
+
+
 def page_not_found(request, exception=None):
     return render(request, "errors/404.html", status=404)
 
 
 def server_error(request):
-    return render(request, "errors/500.html", status=500)
+    # No request context: the database or the session store may be what failed, and
+    # the context processors would touch both.
+    return HttpResponseServerError(loader.get_template("errors/500.html").render())

@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class ImportsConfig(AppConfig):
     name = "imports"
-    verbose_name = _("Nhập từ Excel")
+    verbose_name = _("Excel imports")

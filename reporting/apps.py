@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class ReportingConfig(AppConfig):
     name = "reporting"
-    verbose_name = _("Báo cáo")
+    verbose_name = _("Reporting")

@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class ValidationConfig(AppConfig):
     name = "validation"
-    verbose_name = _("Kiểm tra số liệu")
+    verbose_name = _("Validation")

@@ -10,4 +10,6 @@ AXES_FAILURE_LIMIT = 5
 LOGGING["root"]["level"] = "WARNING"
 # Several suites can share one server (parallel developers, CI jobs): name the test
 # database per run when needed.
-DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME", "test_ebaocao")}
+DATABASES["default"]["TEST"] = {
+    "NAME": os.environ.get("TEST_DATABASE_NAME", "test_ebaocao")
+}
