@@ -36,7 +36,7 @@ class OrgLevel(models.Model):
 
 
 class OrgUnitKind(models.TextChoices):
-    AREA = "area", _("Organisation units")
+    AREA = "area", _("Administrative area")
     AGENCY = "agency", _("Agency or organisation")
 
 

@@ -20,8 +20,10 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Load both sets of administrative units once for every test using ``db``.
 
-    Tests that need ``transactional_db`` (live server, Celery worker) run after these
-    and start from an empty database: they build the units they need themselves.
+    Tests that need ``transactional_db`` (live server, Celery worker) run after these;
+    each one flushes the database when it ends, so only the first still sees the
+    country. They build the units they need with codes no real unit carries
+    (tests/orgunits/factories.py), which works whether the country is there or not.
     """
     from orgunits.services import admin_units_load
 

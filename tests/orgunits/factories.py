@@ -18,7 +18,7 @@ class SmallTree:
 
 
 def make_small_tree() -> SmallTree:
-    """Build VN > Tỉnh Thử > {Huyện A > {Xã A1, Xã A2}, Huyện B > Xã B1}."""
+    """Build VN > Tỉnh Thử Nghiệm > {Huyện An Bình > {2 xã}, Huyện Bình Minh > 1 xã}."""
     levels = org_levels_ensure()
 
     def unit(code, name, level, parent):
@@ -26,16 +26,18 @@ def make_small_tree() -> SmallTree:
             acting_user=None, code=code, name=name, level=levels[level], parent=parent
         )
 
-    national = unit("VN", "Việt Nam", "national", None)
-    province = unit("90", "Tỉnh Thử Nghiệm", "province", national)
-    district = unit("901", "Huyện An Bình", "district", province)
-    other_district = unit("902", "Huyện Bình Minh", "district", province)
+    # Codes no real unit carries, so the tree also fits beside the loaded country.
+    national = OrgUnit.objects.filter(level=levels["national"], code="VN").first()
+    national = national or unit("VN", "Việt Nam", "national", None)
+    province = unit("T9", "Tỉnh Thử Nghiệm", "province", national)
+    district = unit("T91", "Huyện An Bình", "district", province)
+    other_district = unit("T92", "Huyện Bình Minh", "district", province)
     return SmallTree(
         national=national,
         province=province,
         district=district,
-        commune=unit("90001", "Xã An Hòa", "commune", district),
-        sibling_commune=unit("90002", "Xã An Phú", "commune", district),
+        commune=unit("T9001", "Xã An Hòa", "commune", district),
+        sibling_commune=unit("T9002", "Xã An Phú", "commune", district),
         other_district=other_district,
-        other_commune=unit("90101", "Xã Bình Lợi", "commune", other_district),
+        other_commune=unit("T9101", "Xã Bình Lợi", "commune", other_district),
     )
