@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Install the Debian packages the test suite drives: Chromium for browser tests.
+# Install the Debian packages the test suite drives: Chromium for browser tests,
+# LibreOffice Calc to recalculate and print the Excel templates,
+# poppler-utils (pdftotext, pdftoppm, pdfinfo, pdffonts) to read the printed forms back.
 # Runs apt-get only when something is missing; needs root (CI runs as root).
 set -euo pipefail
-packages=(chromium)
+packages=(chromium poppler-utils libreoffice-calc-nogui)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
