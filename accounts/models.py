@@ -9,12 +9,20 @@ from django.utils.translation import gettext_lazy as _
 
 from core.audit import audit_trackers
 
-pghistory.track(
+@pghistory.track(
     *audit_trackers(),
     exclude=["password", "last_login"],
     model_name="UserEvent",
-    app_label="accounts",
-)(get_user_model())
+)
+class AuditedUser(get_user_model()):
+    """The user table, audited. A proxy, so that the audit triggers live in this
+    app's migrations and not in django.contrib.auth's (which the project does not
+    own and a fresh install would not have)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
 
 
 class UserImportStatus(models.TextChoices):

@@ -100,3 +100,14 @@ def test_renaming_a_unit_is_audited_and_keeps_its_identity():
     )
     commune.refresh_from_db()
     assert (commune.code, commune.path, commune.name) == (code, path, "Xà Mới")
+
+
+def test_user_changes_are_audited_without_the_password():
+    user = make_user(username="canbo.xa")
+    user.email = "canbo@xa.gov.vn"
+    user.save()
+    events = pghistory.models.Events.objects.filter(
+        pgh_model="accounts.UserEvent", pgh_obj_id=str(user.pk)
+    ).order_by("pgh_created_at")
+    assert [event.pgh_label for event in events] == ["insert", "update"]
+    assert "password" not in events[0].pgh_data
