@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.audit import audit_trackers
 
+
 @pghistory.track(
     *audit_trackers(),
     exclude=["password", "last_login"],

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("tai-khoan/", include("accounts.urls")),
     path("don-vi/", include("orgunits.urls")),
+    path("bieu-mau/", include("forms.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("quan-tri/", admin.site.urls),
     path("healthz", core_views.health, name="health"),

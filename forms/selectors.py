@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from forms.models import FormTemplate, FormVersion, VersionStatus
+from forms.models import FormTemplate, FormVersion, Regime, VersionStatus
 from orgunits.selectors import grants_of
 
 
@@ -55,3 +55,21 @@ def form_version_by_code(code: str, number: int | None = None) -> FormVersion:
     if version is None:
         raise FormVersion.DoesNotExist(code)
     return version
+
+
+def access_form_template_by_id(user, template_id: int) -> FormTemplate:
+    """Return the form ``template_id`` for a designer; 404 for anyone else."""
+    try:
+        return form_templates_for_designer(user).get(pk=template_id)
+    except (FormTemplate.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such form") from None
+
+
+def regimes_for_designer(user) -> QuerySet[Regime]:
+    if not user_is_designer(user):
+        return Regime.objects.none()
+    return Regime.objects.all()
+
+
+def form_template_code_taken(code: str) -> bool:
+    return FormTemplate.objects.filter(code=code.strip()).exists()
