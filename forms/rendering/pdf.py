@@ -33,8 +33,15 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from forms.definition.grid import cell_grid
-from forms.definition.model import CellState, DataType, FormDefinition, PeriodType
+from forms.definition.model import CellState, DataType, FormDefinition
 from forms.definition.periods import Period, parse_period
+from forms.rendering.form_texts import (
+    blank_period_label,
+    deadline_line,
+    form_code_line,
+    legal_basis_line,
+    receiver_name,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -281,34 +288,6 @@ def _printed_rows(
     return rows
 
 
-def _blank_period_label(period_type: PeriodType) -> str:
-    dots = "……"
-    labels = {
-        PeriodType.MONTH: _("Month %(dots)s year %(dots)s"),
-        PeriodType.QUARTER: _("Quarter %(dots)s year %(dots)s"),
-        PeriodType.HALF_YEAR: _("Half-year %(dots)s, year %(dots)s"),
-        PeriodType.NINE_MONTHS: _("Nine months of year %(dots)s"),
-        PeriodType.YEAR: _("Year %(dots)s"),
-        PeriodType.SCHOOL_YEAR: _("School year %(dots)s"),
-        PeriodType.AD_HOC: _("As of %(dots)s"),
-    }
-    return labels[period_type] % {"dots": dots}
-
-
-def _legal_basis(version, definition: FormDefinition) -> str:
-    if definition.legal_basis:
-        return definition.legal_basis
-    regime_basis = version.template.regime.legal_basis
-    return _("Issued with %(basis)s") % {"basis": regime_basis} if regime_basis else ""
-
-
-def _form_code(code: str) -> tuple[str, str]:
-    """Return the caption and the code: a code that names itself keeps its words."""
-    if code.casefold().startswith(("mẫu số", "biểu số", "biểu mẫu")):
-        return "", code
-    return _("Form no.:"), code
-
-
 def print_context(version, *, unit=None, period=None, values: Values | None = None):
     """Return the template context of the printed form; call with Vietnamese active."""
     definition = version.form_definition
@@ -316,20 +295,25 @@ def print_context(version, *, unit=None, period=None, values: Values | None = No
         period = parse_period(period)
     top, bottom = _column_headers(definition)
     wide = len(definition.columns) > LANDSCAPE_ABOVE_COLUMNS
-    parent = getattr(unit, "parent", None) if unit is not None else None
-    caption, code = _form_code(definition.code)
-    deadline = definition.deadlines[0].label if definition.deadlines else ""
+    code_line = form_code_line(definition.code)
+    caption, code = (
+        ("", code_line)
+        if code_line == definition.code
+        else (_("Form no.:"), definition.code)
+    )
     return {
         "definition": definition,
         "code_caption": caption,
         "code": code,
-        "legal_basis": _legal_basis(version, definition),
-        "deadline": deadline or DOTS,
+        "legal_basis": legal_basis_line(version),
+        "deadline": deadline_line(version, period)
+        .removeprefix(_("Report due:"))
+        .strip(),
         "reporting_unit": unit.name if unit is not None else DOTS,
-        "receiving_unit": parent.name if parent is not None else DOTS,
+        "receiving_unit": receiver_name(version, unit) or DOTS,
         "period_label": period.label
         if isinstance(period, Period)
-        else _blank_period_label(definition.period_type),
+        else blank_period_label(definition.period_type),
         "header_top": top,
         "header_bottom": bottom,
         "header_depth": 2 if bottom else 1,

@@ -278,8 +278,10 @@ def test_filled_form_prints_unit_period_and_vietnamese_figures(db, poppler, tmp_
 
     cells = cell_text(pdf, tmp_path)
     assert f"Đơn vị báo cáo: {_joined(unit.name)}" in cells
-    assert f"Đơn vị nhận báo cáo: {_joined(unit.parent.name)}" in cells
+    # 0603 is received nationally: the issuing agency of its regime, as the form says
+    assert f"Đơn vị nhận báo cáo: {_joined('Bộ Nội vụ')}" in cells
     assert "Năm 2025" in cells
+    assert "Ngày nhận báo cáo" in cells
     page = layout_text(pdf, tmp_path)
     assert re.search(r"Tổng số\s+01\s+1\.234\.567\b", page)
     assert re.search(r"- Tập thể\s+02\s+Tập thể\s+1\.234\b", page)
@@ -312,7 +314,8 @@ def test_wide_form_prints_landscape_with_groups_states_and_decimals(
     assert png_size(png) == pytest.approx((585, 413), abs=2)
     cells = cell_text(pdf, tmp_path)
     assert "Quý III năm 2025" in cells
-    assert "Ngày nhận báo cáo: Ngày 20 tháng sau quý" in cells
+    # For a given period the date itself is printed: 20 days after 30/09/2025
+    assert "Ngày nhận báo cáo: 20/10/2025" in cells
     assert "Đơn vị tính: Người" in cells
     assert "Chia theo nhóm tuổi" in cells
     assert "A B C 1 2 3 4 5 6 7 8" in cells
