@@ -72,3 +72,18 @@ def browser_context_args(browser_context_args):
         "locale": "vi-VN",
         "timezone_id": "Asia/Ho_Chi_Minh",
     }
+
+
+@pytest.fixture
+def page_errors(page):
+    """Collect the browser console's errors and uncaught page errors (a CSP refusal
+    shows up here), for a test to assert there are none."""
+    errors: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            errors.append(message.text) if message.type == "error" else None
+        ),
+    )
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors

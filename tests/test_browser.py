@@ -53,17 +53,10 @@ def _fits_width(page) -> bool:
     )
 
 
-def test_commune_reporter_journey(page, live_server, commune_reporter):
+def test_commune_reporter_journey(page, page_errors, live_server, commune_reporter):
     user, commune = commune_reporter
     ARTIFACTS.mkdir(exist_ok=True)
-    problems = []
-    page.on(
-        "console",
-        lambda message: (
-            problems.append(message.text) if message.type == "error" else None
-        ),
-    )
-    page.on("pageerror", lambda error: problems.append(str(error)))
+    problems = page_errors
 
     # given a phone
     page.set_viewport_size(PHONE)

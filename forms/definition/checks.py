@@ -271,34 +271,21 @@ def _check_formulas(definition: FormDefinition) -> list[Problem]:
         except FormulaError as error:
             problems.append(formula_problem(error, location))
             continue
-        if kind is FormulaKind.COLUMN:
-            target = columns[cells[0][1]] if cells else None
-            if target is not None and not target.data_type.is_numeric:
-                problems.append(
-                    Problem(
-                        "formula_on_text_column",
-                        location,
-                        gettext_noop(
-                            "Column %(number)d holds %(type)s values; only number columns can be computed."
-                        ),
-                        {"number": target.number, "type": target.data_type.value},
-                    )
+        # A column or cell formula fills one column: it must hold numbers. (A row
+        # formula fills only the number columns of its row.)
+        target = columns[cells[0][1]] if kind is not FormulaKind.ROW and cells else None
+        if target is not None and not target.data_type.is_numeric:
+            problems.append(
+                Problem(
+                    "formula_on_text_column",
+                    location,
+                    gettext_noop(
+                        "Column %(number)d holds %(type)s values; only number columns can be computed."
+                    ),
+                    {"number": target.number, "type": target.data_type.value},
                 )
-                continue
-        if kind is FormulaKind.CELL:
-            target = columns[cells[0][1]]
-            if not target.data_type.is_numeric:
-                problems.append(
-                    Problem(
-                        "formula_on_text_column",
-                        location,
-                        gettext_noop(
-                            "Column %(number)d holds %(type)s values; only number columns can be computed."
-                        ),
-                        {"number": target.number, "type": target.data_type.value},
-                    )
-                )
-                continue
+            )
+            continue
         for reference in references(node):
             refs = (
                 [reference.start, reference.end]

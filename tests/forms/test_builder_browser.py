@@ -81,16 +81,11 @@ def _put_cursor_on_line(page, selector: str, line: int):
     )
 
 
-def test_designer_builds_previews_and_publishes_a_form(page, live_server, designer):
+def test_designer_builds_previews_and_publishes_a_form(
+    page, page_errors, live_server, designer
+):
     ARTIFACTS.mkdir(exist_ok=True)
-    problems = []
-    page.on(
-        "console",
-        lambda message: (
-            problems.append(message.text) if message.type == "error" else None
-        ),
-    )
-    page.on("pageerror", lambda error: problems.append(str(error)))
+    problems = page_errors
     page.set_viewport_size({"width": 1280, "height": 900})
 
     # given the designer logs in through the login form
