@@ -1,0 +1,543 @@
+"""Writes about reports: drafts, revisions, submission, receipts, lock exceptions.
+
+Every save makes a new immutable revision; nothing is overwritten in place. Two people
+saving the same report are told of the conflict, never silently overwritten.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit import audit_context
+from core.text import nfc
+from forms.definition.grid import cell_grid
+from forms.definition.model import CellState, DataType
+from forms.definition.periods import parse_period
+from forms.models import FormVersion
+from orgunits.models import OrgUnit
+from orgunits.selectors import user_has_role
+from reporting.engine.compute import computed_values
+from reporting.engine.digest import values_digest
+from reporting.engine.values import CellValueError, canonical_number, parse_number
+from reporting.engine.window import WindowState
+from reporting.models import (
+    Assignment,
+    LockException,
+    Receipt,
+    Revision,
+    RevisionSource,
+    Submission,
+    SubmissionStatus,
+)
+from reporting.selectors import (
+    assignment_covering,
+    entry_window_of,
+    user_can_grant_lock_exception,
+)
+
+EDITABLE_STATUSES = {SubmissionStatus.DRAFT, SubmissionStatus.RETURNED}
+MAX_TEXT_LENGTH = 2000
+
+
+# --- Errors a user can act on --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CellProblem:
+    """A value refused at one cell: "01:2" with an English message and params."""
+
+    cell: str
+    code: str
+    message: str
+    params: dict = field(default_factory=dict)
+
+    def render(self) -> str:
+        return _(self.message) % self.params if self.params else _(self.message)
+
+
+class ReportError(Exception):
+    """A refusal with a message for the user (translated at raise time)."""
+
+
+class SubmissionValuesInvalid(ReportError):
+    def __init__(self, problems: list[CellProblem]):
+        super().__init__(
+            _("%(count)d cells need attention.") % {"count": len(problems)}
+        )
+        self.problems = problems
+
+
+class SubmissionConflict(ReportError):
+    """Someone saved the report after the revision the user started from."""
+
+    def __init__(self, submission: Submission, base: int, theirs: dict, mine: dict):
+        super().__init__(
+            _(
+                "Someone else saved this report (revision %(current)d) after you opened "
+                "revision %(base)d. Compare the values and save again."
+            )
+            % {"current": submission.revision_count, "base": base}
+        )
+        self.submission = submission
+        self.base = base
+        cells = sorted(set(theirs) | set(mine))
+        self.differences = [
+            (cell, theirs.get(cell, ""), mine.get(cell, ""))
+            for cell in cells
+            if theirs.get(cell, "") != mine.get(cell, "")
+        ]
+
+
+class SubmissionNotEditable(ReportError):
+    pass
+
+
+# --- Opening a report ------------------------------------------------------------------
+
+
+def submission_open(
+    *, acting_user, form_version: FormVersion, unit: OrgUnit, period: str
+) -> Submission:
+    """Return the unit's report of the form for the period, creating the draft."""
+    period_obj = parse_period(period)
+    if not user_has_role(acting_user, "reporter", unit):
+        raise SubmissionNotEditable(
+            _("You do not report for %(unit)s.") % {"unit": unit.name}
+        )
+    if not unit.is_valid_on(period_obj.start) and not unit.is_valid_on(period_obj.end):
+        raise SubmissionNotEditable(
+            _("%(unit)s did not exist in %(period)s.")
+            % {"unit": unit.name, "period": period_obj.label}
+        )
+    if assignment_covering(form_version.template, unit, period_obj) is None:
+        raise SubmissionNotEditable(
+            _("%(unit)s does not report %(form)s for %(period)s.")
+            % {
+                "unit": unit.name,
+                "form": form_version.template.code,
+                "period": period_obj.label,
+            }
+        )
+    with (
+        transaction.atomic(),
+        audit_context(acting_user=acting_user, action="submission_open"),
+    ):
+        submission, _created = Submission.objects.get_or_create(
+            template=form_version.template,
+            org_unit=unit,
+            period=period_obj.id,
+            defaults={
+                "form_version": form_version,
+                "period_start": period_obj.start,
+                "period_end": period_obj.end,
+            },
+        )
+        return submission
+
+
+# --- Values ------------------------------------------------------------------------------
+
+
+def parse_submitted_values(
+    version: FormVersion, raw_values: dict[str, str]
+) -> tuple[dict[str, str], list[CellProblem]]:
+    """Check what was typed against the form; return canonical values of the input
+    cells and every problem, by cell. Unknown cells, computed and disabled cells are
+    refused by name."""
+    grid = cell_grid(version.form_definition)
+    values: dict[str, str] = {}
+    problems: list[CellProblem] = []
+    for cell, raw in raw_values.items():
+        row, _sep, column = cell.rpartition(":")
+        try:
+            spec = grid.get((row, int(column)))
+        except ValueError:
+            spec = None
+        if spec is None:
+            problems.append(
+                CellProblem(
+                    cell,
+                    "unknown_cell",
+                    "The form has no cell %(cell)s.",
+                    {"cell": cell},
+                )
+            )
+            continue
+        text = nfc(str(raw if raw is not None else "")).strip()
+        if not text:
+            continue
+        if spec.state is not CellState.INPUT:
+            problems.append(
+                CellProblem(
+                    cell,
+                    "not_input",
+                    "Cell %(cell)s is computed or closed; it takes no input.",
+                    {"cell": cell},
+                )
+            )
+            continue
+        if spec.data_type is DataType.TEXT:
+            if len(text) > MAX_TEXT_LENGTH:
+                problems.append(
+                    CellProblem(
+                        cell,
+                        "text_too_long",
+                        "At most %(max)d characters.",
+                        {"max": MAX_TEXT_LENGTH},
+                    )
+                )
+                continue
+            values[cell] = text
+            continue
+        if spec.data_type is DataType.BOOLEAN:
+            truth = text.casefold()
+            if truth in {"có", "co", "x", "1", "yes", "true"}:
+                values[cell] = "1"
+            elif truth in {"không", "khong", "0", "no", "false"}:
+                values[cell] = "0"
+            else:
+                problems.append(
+                    CellProblem(cell, "not_yes_no", "Write Có or Không.", {})
+                )
+            continue
+        try:
+            number = parse_number(text, data_type=spec.data_type.value)
+        except CellValueError as error:
+            problems.append(CellProblem(cell, error.code, error.message, error.params))
+            continue
+        if number is not None:
+            values[cell] = canonical_number(number)
+    return values, problems
+
+
+def with_computed_cells(version: FormVersion, values: dict[str, str]) -> dict[str, str]:
+    """Return ``values`` plus the computed cells, evaluated from them."""
+    definition = version.form_definition
+    grid = cell_grid(definition)
+    numbers = {}
+    for cell, text in values.items():
+        row, _sep, column = cell.rpartition(":")
+        key = (row, int(column))
+        if grid[key].data_type.is_numeric:
+            numbers[key] = Decimal(text)
+    computed = computed_values(definition, grid, numbers)
+    result = dict(values)
+    for (row, column), value in computed.items():
+        if value is not None:
+            result[f"{row}:{column}"] = canonical_number(value)
+    return result
+
+
+def _digest(submission: Submission, values: dict[str, str]) -> str:
+    return values_digest(
+        values,
+        form_code=submission.template.code,
+        version=submission.form_version.number,
+        unit_code=submission.org_unit.code,
+        period=submission.period,
+    )
+
+
+def _check_editable(
+    acting_user, submission: Submission, *, today: datetime.date
+) -> WindowState:
+    if not user_has_role(acting_user, "reporter", submission.org_unit):
+        raise SubmissionNotEditable(
+            _("Only reporters of %(unit)s can change this report.")
+            % {"unit": submission.org_unit.name}
+        )
+    if submission.status not in EDITABLE_STATUSES:
+        raise SubmissionNotEditable(
+            _("This report is %(status)s and can no longer be changed.")
+            % {"status": submission.get_status_display().lower()}
+        )
+    state = entry_window_of(submission).state_on(
+        today, exception_until=_exception_until(submission)
+    )
+    if state is WindowState.LOCKED:
+        raise SubmissionNotEditable(
+            _(
+                "Entry for %(period)s closed after its deadline. A reviewer of the level "
+                "above can reopen it for your unit."
+            )
+            % {"period": parse_period(submission.period).label}
+        )
+    if state is WindowState.NOT_OPEN:
+        raise SubmissionNotEditable(
+            _("Entry for %(period)s is not open yet.")
+            % {"period": parse_period(submission.period).label}
+        )
+    return state
+
+
+def _exception_until(submission: Submission) -> datetime.date | None:
+    exception = LockException.objects.filter(
+        template=submission.template,
+        org_unit=submission.org_unit,
+        period=submission.period,
+    ).first()
+    return exception.until if exception else None
+
+
+def _new_revision(
+    *,
+    submission: Submission,
+    acting_user,
+    values: dict,
+    comments: dict,
+    source: str,
+    restored_from=None,
+) -> Revision:
+    revision = Revision.objects.create(
+        submission=submission,
+        number=submission.revision_count + 1,
+        created_by=acting_user if getattr(acting_user, "pk", None) else None,
+        source=source,
+        values=values,
+        comments=comments,
+        digest=_digest(submission, values),
+        restored_from=restored_from,
+    )
+    submission.revision_count = revision.number
+    submission.current_revision = revision
+    submission.save(update_fields=["revision_count", "current_revision", "updated_at"])
+    return revision
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    revision: Revision | None
+    created: bool
+
+
+def submission_save_draft(
+    *,
+    acting_user,
+    submission: Submission,
+    raw_values: dict[str, str],
+    comments: dict[str, str] | None = None,
+    base_revision: int,
+    source: str = RevisionSource.WEB,
+    today: datetime.date | None = None,
+) -> SaveResult:
+    """Save what was typed as a new revision (computed cells filled by the server).
+
+    ``raw_values`` are every input cell of the form as typed; ``base_revision`` is the
+    revision the user started from. Nothing is saved if any cell is refused, if the
+    report is not editable, or if someone saved in between (SubmissionConflict).
+    """
+    today = today or timezone.localdate()
+    version = submission.form_version
+    values, problems = parse_submitted_values(version, raw_values)
+    clean_comments = {
+        cell: nfc(text).strip()[:MAX_TEXT_LENGTH]
+        for cell, text in (comments or {}).items()
+        if text and text.strip()
+    }
+    grid_cells = {f"{r}:{c}" for r, c in cell_grid(version.form_definition)}
+    problems += [
+        CellProblem(
+            cell, "unknown_cell", "The form has no cell %(cell)s.", {"cell": cell}
+        )
+        for cell in clean_comments
+        if cell not in grid_cells
+    ]
+    if problems:
+        raise SubmissionValuesInvalid(problems)
+    values = with_computed_cells(version, values)
+    with (
+        transaction.atomic(),
+        audit_context(acting_user=acting_user, action="submission_save"),
+    ):
+        locked = (
+            Submission.objects.select_for_update(of=("self",))
+            .select_related("template", "form_version", "org_unit", "current_revision")
+            .get(pk=submission.pk)
+        )
+        _check_editable(acting_user, locked, today=today)
+        current = locked.current_revision
+        if locked.revision_count != base_revision:
+            raise SubmissionConflict(
+                locked, base_revision, current.values if current else {}, values
+            )
+        if (
+            current is not None
+            and current.values == values
+            and current.comments == clean_comments
+        ):
+            return SaveResult(current, False)
+        revision = _new_revision(
+            submission=locked,
+            acting_user=acting_user,
+            values=values,
+            comments=clean_comments,
+            source=source,
+        )
+        return SaveResult(revision, True)
+
+
+def submission_restore(
+    *,
+    acting_user,
+    submission: Submission,
+    revision_number: int,
+    base_revision: int,
+    today=None,
+) -> Revision:
+    """Make an earlier revision's values current again, as a new revision."""
+    today = today or timezone.localdate()
+    with (
+        transaction.atomic(),
+        audit_context(acting_user=acting_user, action="submission_restore"),
+    ):
+        locked = (
+            Submission.objects.select_for_update(of=("self",))
+            .select_related("template", "form_version", "org_unit", "current_revision")
+            .get(pk=submission.pk)
+        )
+        _check_editable(acting_user, locked, today=today)
+        if locked.revision_count != base_revision:
+            old = locked.revisions.get(number=revision_number)
+            raise SubmissionConflict(
+                locked,
+                base_revision,
+                locked.current_revision.values if locked.current_revision else {},
+                old.values,
+            )
+        old = locked.revisions.get(number=revision_number)
+        return _new_revision(
+            submission=locked,
+            acting_user=acting_user,
+            values=old.values,
+            comments=old.comments,
+            source=RevisionSource.RESTORE,
+            restored_from=old.number,
+        )
+
+
+def _receipt_number(issued: datetime.datetime) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval('reporting_receipt_number_seq')")
+        (sequence,) = cursor.fetchone()
+    return f"BN{issued:%Y%m%d}-{sequence:07d}"
+
+
+def submission_submit(
+    *, acting_user, submission: Submission, base_revision: int, today=None
+) -> Receipt:
+    """Send the report up: it becomes "submitted" and a receipt is issued.
+
+    Validation and approval take it from here through ``reporting.tasks``; the
+    receipt is e-mailed to the submitter after the commit.
+    """
+    from reporting.tasks import submission_submitted
+
+    today = today or timezone.localdate()
+    with (
+        transaction.atomic(),
+        audit_context(acting_user=acting_user, action="submission_submit"),
+    ):
+        locked = (
+            Submission.objects.select_for_update(of=("self",))
+            .select_related("template", "form_version", "org_unit", "current_revision")
+            .get(pk=submission.pk)
+        )
+        state = _check_editable(acting_user, locked, today=today)
+        if locked.revision_count != base_revision:
+            raise SubmissionConflict(
+                locked, base_revision, locked.current_revision.values, {}
+            )
+        if locked.current_revision is None:
+            raise SubmissionNotEditable(_("Save the report before submitting it."))
+        now = timezone.now()
+        locked.status = SubmissionStatus.SUBMITTED
+        locked.submitted_at = now
+        locked.submitted_late = state is WindowState.LATE
+        locked.save(
+            update_fields=["status", "submitted_at", "submitted_late", "updated_at"]
+        )
+        receipt = Receipt.objects.create(
+            number=_receipt_number(timezone.localtime(now)),
+            submission=locked,
+            revision=locked.current_revision,
+            submitted_by=acting_user,
+            digest=locked.current_revision.digest,
+        )
+        submission_submitted.delay_on_commit(locked.pk, receipt.pk)
+        return receipt
+
+
+def lock_exception_grant(
+    *,
+    acting_user,
+    submission_template,
+    unit: OrgUnit,
+    period: str,
+    until: datetime.date,
+    reason: str,
+) -> LockException:
+    """Reopen entry for one unit and period until ``until``; only from above."""
+    if not user_can_grant_lock_exception(acting_user, unit):
+        raise ReportError(
+            _("Only a reviewer of a level above %(unit)s can reopen its entry.")
+            % {"unit": unit.name}
+        )
+    reason = nfc(reason).strip()
+    if not reason:
+        raise ReportError(_("Give the reason for reopening entry."))
+    with (
+        transaction.atomic(),
+        audit_context(acting_user=acting_user, action="lock_exception_grant"),
+    ):
+        exception, _created = LockException.objects.update_or_create(
+            template=submission_template,
+            org_unit=unit,
+            period=parse_period(period).id,
+            defaults={"until": until, "reason": reason, "granted_by": acting_user},
+        )
+        return exception
+
+
+def assignment_create(
+    *,
+    acting_user,
+    form_version: FormVersion,
+    root: OrgUnit,
+    levels=(),
+    kinds=(),
+    units=(),
+    first_period: str,
+    last_period: str = "",
+    periods_ahead: int = 0,
+    grace_days: int | None = 30,
+) -> Assignment:
+    """Oblige units to report a published form from ``first_period`` on."""
+    if not form_version.is_published:
+        raise ReportError(_("Only a published form version can be assigned."))
+    first = parse_period(first_period).id
+    last = parse_period(last_period).id if last_period else ""
+    with (
+        transaction.atomic(),
+        audit_context(acting_user=acting_user, action="assignment_create"),
+    ):
+        assignment = Assignment(
+            form_version=form_version,
+            template=form_version.template,
+            root=root,
+            kinds=list(kinds),
+            first_period=first,
+            last_period=last,
+            periods_ahead=periods_ahead,
+            grace_days=grace_days,
+        )
+        assignment.full_clean()
+        assignment.save()
+        assignment.levels.set(levels)
+        assignment.units.set(units)
+        return assignment
