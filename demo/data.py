@@ -29,8 +29,31 @@ DEMO_USERS = [
              "Duyệt báo cáo, TP Hà Nội (từ 01/07/2025) / reviewer, province"),
     DemoUser("duyet.badinh", "Hoàng Thị Huyện", "reviewer", "district", "001", True,
              "Duyệt báo cáo, Quận Ba Đình (đến 30/06/2025) / reviewer, district"),
+    DemoUser("duyet.trunguong", "Bùi Văn Trung", "reviewer", "national", "VN", False,
+             "Duyệt báo cáo, Trung ương / reviewer, national"),
+    DemoUser("lapbieu.hanoi", "Ngô Thị Tỉnh", "reporter", "province", "01", False,
+             "Lập báo cáo 0603-0605.N/BNV-TĐKT, TP Hà Nội / reporter, province"),
+    DemoUser("lapbieu.sonv", "Đặng Văn Sở", "reporter", "province", "01-SNV", False,
+             "Lập Mẫu số 04, Sở Nội vụ Hà Nội / reporter, provincial department"),
     DemoUser("lapbieu.badinh", "Vũ Văn Lập", "reporter", "commune", "00004", False,
              "Lập báo cáo, Phường Ba Đình (từ 01/07/2025) / reporter, commune"),
     DemoUser("lapbieu.phucxa", "Đỗ Thị Xã", "reporter", "commune", "00001", True,
              "Lập báo cáo, Phường Phúc Xá (đến 30/06/2025) / reporter, commune"),
 ]  # fmt: skip
+
+
+# Agencies attached to an area, as the forms' reporters are (Mẫu số 04 is sent by the
+# provincial department; since 2025 labour affairs sit with the Department of Home
+# Affairs, Sở Nội vụ).
+DEMO_AGENCIES = [
+    # (code, name, level, parent province code in the post-2025 set)
+    ("01-SNV", "Sở Nội vụ Thành phố Hà Nội", "province", "01"),
+]
+
+# Which units report which catalog form: (form code, level, unit kind, first period).
+DEMO_ASSIGNMENTS = [
+    ("0603.N/BNV-TĐKT", "province", "area", "2025"),
+    ("0604.N/BNV-TĐKT", "province", "area", "2025"),
+    ("0605.N/BNV-TĐKT", "province", "area", "2025"),
+    ("Mẫu số 04/TT01-2022-BLĐTBXH", "province", "agency", "2025"),
+]

@@ -7,10 +7,13 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from accounts.services import role_grant, user_create
-from demo.data import DEMO_PASSWORD, DEMO_USERS
+from demo.data import DEMO_AGENCIES, DEMO_ASSIGNMENTS, DEMO_PASSWORD, DEMO_USERS
+from forms.models import FormVersion, VersionStatus
 from forms.services import form_import
-from orgunits.models import OrgUnit
-from orgunits.services import LEGACY_END, REFORM_DATE
+from orgunits.models import OrgLevel, OrgUnit, OrgUnitKind
+from orgunits.services import LEGACY_END, REFORM_DATE, org_unit_create
+from reporting.models import Assignment
+from reporting.services import assignment_create
 
 
 def demo_users_load() -> list[str]:
@@ -53,4 +56,59 @@ def demo_forms_load() -> list[str]:
         version, is_new = form_import(acting_user=None, text=path.read_bytes())
         if is_new:
             created.append(version.template.code)
+    return created
+
+
+def demo_agencies_load() -> list[str]:
+    """Create the demo agencies attached to provinces; return the codes created."""
+    created = []
+    for code, name, level, province_code in DEMO_AGENCIES:
+        level_obj = OrgLevel.objects.get(code=level)
+        if OrgUnit.objects.filter(
+            level=level_obj, code=code, valid_from=REFORM_DATE
+        ).exists():
+            continue
+        province = OrgUnit.objects.get(
+            level__code="province", code=province_code, valid_from=REFORM_DATE
+        )
+        org_unit_create(
+            acting_user=None,
+            code=code,
+            name=name,
+            level=level_obj,
+            parent=province,
+            kind=OrgUnitKind.AGENCY,
+            type_name="Sở",
+            valid_from=REFORM_DATE,
+        )
+        created.append(code)
+    return created
+
+
+def demo_assignments_load() -> list[str]:
+    """Assign the catalog forms to the units their legal basis names."""
+    created = []
+    national = OrgUnit.objects.get(level__code="national", code="VN")
+    for form_code, level, kind, first_period in DEMO_ASSIGNMENTS:
+        version = (
+            FormVersion.objects.filter(
+                template__code=form_code, status=VersionStatus.PUBLISHED
+            )
+            .order_by("-number")
+            .first()
+        )
+        if (
+            version is None
+            or Assignment.objects.filter(template=version.template).exists()
+        ):
+            continue
+        assignment_create(
+            acting_user=None,
+            form_version=version,
+            root=national,
+            levels=[OrgLevel.objects.get(code=level)],
+            kinds=[kind],
+            first_period=first_period,
+        )
+        created.append(form_code)
     return created

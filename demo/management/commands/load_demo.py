@@ -4,26 +4,35 @@ from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from demo.services import demo_forms_load, demo_users_load
+from demo.services import (
+    demo_agencies_load,
+    demo_assignments_load,
+    demo_forms_load,
+    demo_users_load,
+)
 
 
 class Command(BaseCommand):
     help = gettext_lazy(
-        "Create the demo accounts, one per role and level, and import the real forms."
+        "Import the real forms, create the demo agencies and accounts (one per role "
+        "and level) and assign the forms to their reporting units."
     )
 
     def handle(self, *args, **options):
-        created = demo_users_load()
-        if created:
-            self.stdout.write(
-                _("Demo accounts created: %(names)s") % {"names": ", ".join(created)}
-            )
-        else:
-            self.stdout.write(_("Demo accounts already exist; nothing changed."))
-        forms = demo_forms_load()
-        if forms:
-            self.stdout.write(
-                _("Forms imported: %(codes)s") % {"codes": ", ".join(forms)}
-            )
-        else:
-            self.stdout.write(_("Forms already present; nothing changed."))
+        steps = [
+            (demo_forms_load, _("Forms imported: %(items)s")),
+            (demo_agencies_load, _("Agencies created: %(items)s")),
+            (demo_users_load, _("Demo accounts created: %(items)s")),
+            (
+                demo_assignments_load,
+                _("Forms assigned to their reporting units: %(items)s"),
+            ),
+        ]
+        changed = False
+        for step, message in steps:
+            created = step()
+            if created:
+                changed = True
+                self.stdout.write(message % {"items": ", ".join(created)})
+        if not changed:
+            self.stdout.write(_("The demo data is already complete; nothing changed."))
