@@ -204,9 +204,14 @@ class Evaluator:
             if operand is None:
                 return None
             return -operand if node.operator == "-" else operand
-        if isinstance(node, Binary):
-            return self._binary(node, missing_as_zero)
-        return self._call(node, missing_as_zero)
+        try:
+            if isinstance(node, Binary):
+                return self._binary(node, missing_as_zero)
+            return self._call(node, missing_as_zero)
+        except (decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow):
+            # Undefined here (1/0, log(0)) is NaN here: it propagates, and isNull()
+            # around it still answers.
+            return NAN
 
     def _binary(self, node: Binary, missing_as_zero: bool):
         operator = node.operator
