@@ -310,6 +310,8 @@ class Evaluator:
             return _IRRATIONAL.plus(value.log10())
         if len(arguments) > 1:
             base = self._arith(arguments[1], missing_as_zero)
+            if base is None:
+                return None
             return _IRRATIONAL.plus(value.ln() / base.ln())
         return _IRRATIONAL.plus(value.ln())
 

@@ -6,13 +6,23 @@ stops at the first and never raises on bad data (undefined results are results).
 
 from __future__ import annotations
 
+import decimal
 import enum
 import string
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from validation.engine.compiler import (
+    Compiler,
+    Missing,
+    compile_items,
+    compile_strict,
+    count_missing,
+    side_cells,
+)
 from validation.engine.evaluate import (
+    _CONTEXT,
     Cell,
     Evaluator,
     FormSchema,
@@ -89,6 +99,8 @@ class CompiledRule:
     right: object
     over_rows: bool
     over_columns: bool
+    # Closures per (schema, row, column), built on first use.
+    cache: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -153,6 +165,13 @@ def compile_rule(rule: Rule) -> CompiledRule:
 
 
 def _instances(compiled: CompiledRule, schema: FormSchema) -> list[Instance]:
+    cached = compiled.cache.get(schema)
+    if cached is None:
+        cached = compiled.cache[schema] = _all_instances(compiled, schema)
+    return cached
+
+
+def _all_instances(compiled: CompiledRule, schema: FormSchema) -> list[Instance]:
     rows = schema.rows if compiled.over_rows else (None,)
     numeric = [c for c in schema.columns if c not in schema.text_columns]
     columns = numeric if compiled.over_columns else (None,)
@@ -160,6 +179,57 @@ def _instances(compiled: CompiledRule, schema: FormSchema) -> list[Instance]:
 
 
 _SKIP = object()
+
+
+@dataclass(frozen=True)
+class _FastSide:
+    value: object  # compiled closure: data -> value
+    items: list
+    cells: tuple  # every cell the side refers to at this instance
+    strict: object  # closure raising Missing, for simple sides; else None
+
+
+def _fast_sides(compiled: CompiledRule, schema: FormSchema, instance: Instance):
+    key = (schema, instance.row, instance.column)
+    cached = compiled.cache.get(key)
+    if cached is None:
+        compiler = Compiler(schema, instance)
+        cached = tuple(
+            _FastSide(
+                compiler.compile(node),
+                compile_items(node, schema, instance),
+                side_cells(node, schema, instance),
+                compile_strict(node, schema, instance),
+            )
+            for node in (compiled.left, compiled.right)
+        )
+        compiled.cache[key] = cached
+    return cached
+
+
+def _fast_value(side: _FastSide, strategy: MissingValueStrategy, data):
+    if (
+        side.strict is not None
+        and strategy is MissingValueStrategy.SKIP_IF_ANY_VALUE_MISSING
+    ):
+        try:
+            value = side.strict(data)
+        except Missing:
+            return _SKIP
+        return _SKIP if value.is_nan() else value
+    items, missing = count_missing(side.items, data)
+    if strategy is MissingValueStrategy.SKIP_IF_ANY_VALUE_MISSING and missing:
+        return _SKIP
+    if (
+        strategy is MissingValueStrategy.SKIP_IF_ALL_VALUES_MISSING
+        and items
+        and missing == items
+    ):
+        return _SKIP
+    value = side.value(data)
+    if isinstance(value, Decimal) and value.is_nan():
+        return Decimal(0) if strategy is MissingValueStrategy.NEVER_SKIP else _SKIP
+    return value
 
 
 def _side(node, strategy: MissingValueStrategy, evaluator: Evaluator):
@@ -195,8 +265,8 @@ def check_instance(
 ):
     """Check one instance; return a Violation or None (also when skipped)."""
     rule = compiled.rule
-    evaluator = Evaluator(schema, data, instance)
     if rule.operator in (Operator.COMPULSORY_PAIR, Operator.EXCLUSIVE_PAIR):
+        evaluator = Evaluator(schema, data, instance)
         left_present = _present(compiled.left, evaluator)
         right_present = _present(compiled.right, evaluator)
         broken = (
@@ -216,16 +286,19 @@ def check_instance(
             if right_present
             else None
         )
+        cells_read = evaluator.cells_read
     else:
-        left, _ = _side(compiled.left, rule.left_strategy, evaluator)
+        left_side, right_side = _fast_sides(compiled, schema, instance)
+        left = _fast_value(left_side, rule.left_strategy, data)
         if left is _SKIP:
             return None
-        right, _ = _side(compiled.right, rule.right_strategy, evaluator)
+        right = _fast_value(right_side, rule.right_strategy, data)
         if right is _SKIP:
             return None
         if compare(left, rule.operator.value, right):
             return None
-    cells = tuple(dict.fromkeys(evaluator.cells_read))
+        cells_read = left_side.cells + right_side.cells
+    cells = tuple(dict.fromkeys(cells_read))
     return Violation(
         rule=rule.code,
         importance=rule.importance,
@@ -245,17 +318,82 @@ def check_instance(
     )
 
 
+def _plan(compiled: CompiledRule, schema: FormSchema) -> list:
+    """Return [(instance, left side, right side, cells)] for ``schema``, compiled
+    once."""
+    key = ("plan", schema)
+    plan = compiled.cache.get(key)
+    if plan is None:
+        plan = []
+        for instance in _instances(compiled, schema):
+            left, right = _fast_sides(compiled, schema, instance)
+            cells = tuple(dict.fromkeys(left.cells + right.cells))
+            plan.append((instance, left, right, cells))
+        compiled.cache[key] = plan
+    return plan
+
+
+_OPERATORS = {
+    "==": Decimal.__eq__,
+    "!=": Decimal.__ne__,
+    ">": Decimal.__gt__,
+    ">=": Decimal.__ge__,
+    "<": Decimal.__lt__,
+    "<=": Decimal.__le__,
+}
+
+
 def run_rules(
     compiled_rules: Iterable[CompiledRule], schema: FormSchema, data: ReportData
 ) -> list[Violation]:
     """Check every rule at every instance; return every violation."""
     violations = []
-    for compiled in compiled_rules:
-        for instance in _instances(compiled, schema):
-            violation = check_instance(compiled, schema, data, instance)
-            if violation is not None:
-                violations.append(violation)
+    with decimal.localcontext(_CONTEXT):
+        for compiled in compiled_rules:
+            rule = compiled.rule
+            if rule.operator in (Operator.COMPULSORY_PAIR, Operator.EXCLUSIVE_PAIR):
+                for instance in _instances(compiled, schema):
+                    violation = check_instance(compiled, schema, data, instance)
+                    if violation is not None:
+                        violations.append(violation)
+                continue
+            operator = rule.operator.value
+            decimal_compare = _OPERATORS[operator]
+            left_strategy, right_strategy = rule.left_strategy, rule.right_strategy
+            for instance, left_side, right_side, cells in _plan(compiled, schema):
+                left = _fast_value(left_side, left_strategy, data)
+                if left is _SKIP:
+                    continue
+                right = _fast_value(right_side, right_strategy, data)
+                if right is _SKIP:
+                    continue
+                if left.__class__ is Decimal and right.__class__ is Decimal:
+                    if decimal_compare(left, right):
+                        continue
+                elif compare(left, operator, right):
+                    continue
+                violations.append(_violation(rule, instance, left, right, cells))
     return violations
+
+
+def _violation(rule: Rule, instance: Instance, left, right, cells) -> Violation:
+    return Violation(
+        rule=rule.code,
+        importance=rule.importance,
+        row=instance.row,
+        column=instance.column,
+        left=left,
+        right=right,
+        operator=rule.operator,
+        cells=cells,
+        message=fill_message(
+            rule.message,
+            left=left,
+            right=right,
+            row=instance.row,
+            column=instance.column,
+        ),
+    )
 
 
 def format_value(value) -> str:
