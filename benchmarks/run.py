@@ -91,6 +91,9 @@ def main() -> int:
     admin_units_load()
     print(f"PostgreSQL {connection.cursor().connection.info.server_version}")
     bench_subtree()
+    import bench_validation
+
+    bench_validation.run()
     return 0
 
 
