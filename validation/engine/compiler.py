@@ -28,7 +28,12 @@ from validation.engine.syntax import Binary, Boolean, Call, Number, Reference, U
 
 ZERO = Decimal(0)
 EMPTY: dict = {}
-_UNDEFINED = (decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow)
+_UNDEFINED = (
+    decimal.InvalidOperation,
+    decimal.DivisionByZero,
+    decimal.Overflow,
+    OverflowError,
+)
 Fn = Callable[[dict], object]
 
 
@@ -277,7 +282,11 @@ class Compiler:
                 return abs(value)
             if name == "round":
                 places = second(data) if second else ZERO
-                if places is None or places != places.to_integral_value():
+                if (
+                    places is None
+                    or not places.is_finite()
+                    or places != places.to_integral_value()
+                ):
                     return NAN
                 return value.quantize(
                     Decimal(1).scaleb(-int(places)), rounding=decimal.ROUND_HALF_UP

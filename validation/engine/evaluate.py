@@ -171,6 +171,7 @@ class Evaluator:
             decimal.InvalidOperation,
             decimal.DivisionByZero,
             decimal.Overflow,
+            OverflowError,
             ValueError,
         ):
             return NAN
@@ -208,7 +209,12 @@ class Evaluator:
             if isinstance(node, Binary):
                 return self._binary(node, missing_as_zero)
             return self._call(node, missing_as_zero)
-        except (decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow):
+        except (
+            decimal.InvalidOperation,
+            decimal.DivisionByZero,
+            decimal.Overflow,
+            OverflowError,
+        ):
             # Undefined here (1/0, log(0)) is NaN here: it propagates, and isNull()
             # around it still answers.
             return NAN
@@ -301,7 +307,11 @@ class Evaluator:
                 if len(arguments) > 1
                 else Decimal(0)
             )
-            if places is None or places != places.to_integral_value():
+            if (
+                places is None
+                or not places.is_finite()
+                or places != places.to_integral_value()
+            ):
                 return NAN
             return value.quantize(
                 Decimal(1).scaleb(-int(places)), rounding=decimal.ROUND_HALF_UP
