@@ -94,6 +94,12 @@ def main() -> int:
     import bench_validation
 
     bench_validation.run()
+    from benchmarks import inbox
+
+    inbox.run()
+    from benchmarks import entry
+
+    entry.run()
     return 0
 
 

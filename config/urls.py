@@ -14,6 +14,8 @@ urlpatterns = [
     path("tai-khoan/", include("accounts.urls")),
     path("don-vi/", include("orgunits.urls")),
     path("bieu-mau/", include("forms.urls")),
+    path("nhap-excel/", include("imports.urls")),
+    path("bao-cao/", include("reporting.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("quan-tri/", admin.site.urls),
     path("healthz", core_views.health, name="health"),

@@ -13,6 +13,9 @@ from django.template import loader
 from django.views.decorators.http import require_GET
 
 from orgunits.selectors import roles_by_unit, top_units_of
+from reporting.inbox import inbox_page
+
+NEXT_REPORTS = 5
 
 
 @login_required
@@ -25,6 +28,7 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "roles_by_unit": roles_by_unit(request.user),
             "top_units": top_units_of(request.user),
+            "next_reports": inbox_page(request.user, per_page=NEXT_REPORTS),
         },
     )
 

@@ -187,3 +187,33 @@ def roles_by_unit(user) -> list[tuple[OrgUnit, list[str]]]:
     for grant in grants:
         by_unit.setdefault(grant.unit_id, []).append(str(Role(grant.role).label))
     return [(units[pk], labels) for pk, labels in by_unit.items() if pk in units]
+
+
+def role_holders_on(role: str, unit_ids) -> dict[int, list]:
+    """Return the active users holding ``role`` on each of ``unit_ids`` (directly or
+    through a group), by unit id, sorted by name; units without any are left out."""
+    from django.contrib.auth import get_user_model
+
+    codename = ROLE_PERMISSIONS[Role(role)]
+    unit_ids = list(unit_ids)
+    pairs = set(
+        OrgUnitUserObjectPermission.objects.filter(
+            permission__codename=codename,
+            content_object_id__in=unit_ids,
+            user__is_active=True,
+        ).values_list("content_object_id", "user_id")
+    ) | set(
+        OrgUnitGroupObjectPermission.objects.filter(
+            permission__codename=codename,
+            content_object_id__in=unit_ids,
+            group__user__is_active=True,
+        ).values_list("content_object_id", "group__user")
+    )
+    users = get_user_model().objects.in_bulk({user_id for _unit, user_id in pairs})
+    holders: dict[int, list] = {}
+    for unit_id, user_id in pairs:
+        if user_id in users:
+            holders.setdefault(unit_id, []).append(users[user_id])
+    for found in holders.values():
+        found.sort(key=lambda user: (user.get_full_name() or user.username).casefold())
+    return holders

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from forms.definition.periods import Period, parse_period
+from forms.definition.periods import Period, PeriodError, parse_period
 from forms.models import FormTemplate
 from orgunits.models import OrgUnit
-from orgunits.selectors import grants_of, user_has_role, visible_to
+from orgunits.selectors import (
+    access_org_unit_by_id,
+    grants_of,
+    user_has_role,
+    visible_to,
+)
 from reporting.engine.window import EntryWindow, entry_window
 from reporting.models import Assignment, Submission
 
@@ -146,3 +153,53 @@ def other_period_values(submission: Submission) -> dict[str, dict[str, str]]:
         ).select_related("current_revision")
     }
     return {name: found.get(period_id, {}) for name, period_id in wanted.items()}
+
+
+@dataclass(frozen=True)
+class ReportAccess:
+    """A report as one user may reach it: the form, unit and period it is about, the
+    report itself (None until someone opens it) and, while it is unopened, the
+    assignment that obliges the unit to report it."""
+
+    template: FormTemplate
+    unit: OrgUnit
+    period: Period
+    assignment: Assignment | None
+    submission: Submission | None
+    can_report: bool
+
+
+def access_report_by_key(
+    user, *, template_id: int, unit_id: int, period_id: str
+) -> ReportAccess:
+    """Return the report of form ``template_id`` for ``unit_id`` and ``period_id`` as
+    ``user`` may reach it; 404 when the unit is not theirs to see, when the form or
+    period does not exist, or when nothing obliges the unit to report it."""
+    unit = access_org_unit_by_id(user, unit_id)
+    try:
+        period = parse_period(str(period_id))
+    except PeriodError:
+        raise Http404("No such period") from None
+    template = FormTemplate.objects.filter(pk=template_id).first()
+    if template is None:
+        raise Http404("No such form")
+    submission = (
+        submissions_visible_to(user)
+        .filter(template=template, org_unit=unit, period=period.id)
+        .first()
+    )
+    # An opened report carries its form version; only an unopened one needs the
+    # assignment to know which version to show.
+    assignment = (
+        assignment_covering(template, unit, period) if submission is None else None
+    )
+    if submission is None and assignment is None:
+        raise Http404("The unit does not report this form for this period")
+    return ReportAccess(
+        template=template,
+        unit=unit,
+        period=period,
+        assignment=assignment,
+        submission=submission,
+        can_report=user_has_role(user, "reporter", unit),
+    )

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 from config.embedded_services import service_urls
 
@@ -94,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "forms.context_processors.navigation",
+                "reporting.context_processors.notifications",
             ],
         },
     },
@@ -248,7 +250,23 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.tasks.clear_expired_sessions",
         "schedule": 6 * 60 * 60,
     },
+    # Local time (CELERY_TIMEZONE): before the working day starts.
+    "send-report-reminders": {
+        "task": "reporting.tasks.reminders_send_due",
+        "schedule": crontab(hour=7, minute=0),
+    },
 }
+
+# Reminders of reports not yet sent: days before the deadline, and days after it
+# (while late entry is accepted). Each person gets one digest a day at most.
+REMINDER_DAYS_BEFORE = [
+    int(day) for day in env_list("REMINDER_DAYS_BEFORE", "3,1") if day.isdigit()
+]
+REMINDER_DAYS_OVERDUE = [
+    int(day) for day in env_list("REMINDER_DAYS_OVERDUE", "1,7") if day.isdigit()
+]
+# Where people reach the site, for links in e-mails ("https://baocao.example.vn").
+SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
 
 LOGGING = {
     "version": 1,

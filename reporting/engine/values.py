@@ -4,8 +4,9 @@ The rule, documented for users (docs/data-entry.md):
 
 * a comma is the decimal separator: ``1.234,5`` and ``1234,5`` are 1234.5;
 * without a comma, a dot followed by groups of exactly three digits is a thousands
-  separator (``1.234`` and ``1.234.567`` are whole numbers), any other single dot is a
-  decimal point (``1234.5``, ``0.25``);
+  separator (``1.234`` and ``1.234.567`` are whole numbers) unless the number starts
+  with 0 (``0.250`` is a quarter); any other single dot is a decimal point
+  (``1234.5``, ``0.25``);
 * when both appear, the one that comes last is the decimal separator (``1,234.5`` is
   1234.5, as spreadsheets in English write it);
 * spaces (also non-breaking) between digit groups are ignored, a leading ``-`` or a
@@ -18,14 +19,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 MAX_ABS_VALUE = Decimal("1e15")
 MAX_DECIMAL_PLACES = 6
 
 _SPACES = re.compile(r"[\s\u00a0\u202f]")
-_GROUPED_DOTS = re.compile(r"\d{1,3}(\.\d{3})+")
-_GROUPED_COMMAS = re.compile(r"\d{1,3}(,\d{3})+")
+# A leading group never starts with 0: "0.250" is a quarter, not 250.
+_GROUPED_DOTS = re.compile(r"[1-9]\d{0,2}(\.\d{3})+")
+_GROUPED_COMMAS = re.compile(r"[1-9]\d{0,2}(,\d{3})+")
 _PLAIN = re.compile(r"\d+(\.\d+)?|\.\d+")
 
 
@@ -154,3 +156,21 @@ def canonical_number(value: Decimal) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return "0" if text in {"-0", ""} else text
+
+
+def display_number(value: Decimal | str) -> str:
+    """Return a stored number as officers read it: ``1.234,5`` (dot groups thousands,
+    comma marks decimals), at most MAX_DECIMAL_PLACES places, rounded half up."""
+    number = Decimal(value)
+    places = Decimal(1).scaleb(-MAX_DECIMAL_PLACES)
+    if number.as_tuple().exponent < -MAX_DECIMAL_PLACES:
+        number = number.quantize(places, rounding=ROUND_HALF_UP)
+    text = canonical_number(number)
+    sign = "-" if text.startswith("-") else ""
+    whole, _, fraction = text.lstrip("-").partition(".")
+    groups = []
+    while len(whole) > 3:
+        whole, group = whole[:-3], whole[-3:]
+        groups.insert(0, group)
+    grouped = ".".join([whole, *groups])
+    return f"{sign}{grouped},{fraction}" if fraction else f"{sign}{grouped}"

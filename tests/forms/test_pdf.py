@@ -6,6 +6,7 @@ one line of the page, ``pdftotext -raw`` (content order, one table cell after an
 for labels that wrap inside their cell.
 """
 
+import logging
 import os
 import re
 import shutil
@@ -358,6 +359,11 @@ def no_network(monkeypatch):
 
 
 def test_renderer_refuses_network_and_local_files(no_network, caplog):
+    # A Celery worker started by an earlier test may have reconfigured logging and
+    # disabled existing loggers; the refusal must be logged whatever ran before.
+    pdf_logger = logging.getLogger("forms.rendering.pdf")
+    pdf_logger.disabled = False
+    caplog.set_level(logging.WARNING, logger="forms.rendering.pdf")
     html = (
         '<html><head><link rel="stylesheet" href="file:///etc/passwd"></head>'
         '<body><img src="http://127.0.0.1:9/x.png"><p>Xin chào</p></body></html>'

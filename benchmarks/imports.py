@@ -1,0 +1,262 @@
+"""Excel upload benchmarks: a bulk workbook end to end against python-calamine alone,
+and the time and memory each hostile file takes to be refused.
+
+Run by benchmarks/run.py, or alone: ``python benchmarks/imports.py``. The bulk
+workbook is a long table of IMPORT_BENCH_UNITS units (default 1,000) by
+IMPORT_BENCH_CELLS cells (default 300); everything written runs in a transaction
+that is rolled back, and uploaded files go to a temporary folder.
+
+Targets (issue 5): end to end within 2x of calamine reading the same file, worker
+peak memory under 500 MB; each hostile file refused in under 1 s and 200 MB.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+
+import django  # noqa: E402
+
+django.setup()
+
+import python_calamine  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
+from django.db import transaction  # noqa: E402
+from openpyxl import Workbook  # noqa: E402
+
+from forms.services import form_import  # noqa: E402
+from imports.dry_run import DryRun  # noqa: E402
+from imports.parsers.workbook import read_workbook  # noqa: E402
+from imports.services import (  # noqa: E402
+    import_job_commit,
+    import_job_confirm,
+    import_job_create,
+    import_job_parse,
+)
+from orgunits.services import org_levels_ensure, org_unit_create  # noqa: E402
+from reporting.services import assignment_create  # noqa: E402
+from tests.imports.corpus import hostile_corpus  # noqa: E402
+
+UNITS = int(os.environ.get("IMPORT_BENCH_UNITS", "1000"))
+CELLS = int(os.environ.get("IMPORT_BENCH_CELLS", "300"))
+COLUMNS = 5
+FORM_CODE = "BENCH.N/NHAP-EXCEL"
+PERIOD = "2025"
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _form_document(rows: int) -> bytes:
+    document = {
+        "format": "ebaocao.form",
+        "format_version": 1,
+        "code": FORM_CODE,
+        "title": "Biểu đo hiệu năng nhập Excel",
+        "period_type": "year",
+        "has_unit_column": True,
+        "columns": [
+            {
+                "number": n,
+                "label": f"Cột {n}",
+                "data_type": "decimal" if n == 2 else "integer",
+                "decimal_places": 2 if n == 2 else 0,
+            }
+            for n in range(1, COLUMNS + 1)
+        ],
+        "rows": [
+            {"code": f"{n:03d}", "label": f"Chỉ tiêu {n}"} for n in range(1, rows + 1)
+        ],
+        "version": 1,
+        "published": True,
+        "regime": {
+            "code": "BENCH-REGIME",
+            "name": "Chế độ đo hiệu năng",
+            "legal_basis": "—",
+            "issuing_agency": "—",
+            "approval_levels": [],
+        },
+    }
+    return json.dumps(document, ensure_ascii=False).encode()
+
+
+def _long_table(unit_codes: list[str], rows: int) -> bytes:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Số liệu")
+    sheet.append(["Mã biểu", "Mã đơn vị", "Kỳ", "Mã số", "Cột", "Giá trị"])
+    for index, code in enumerate(unit_codes):
+        for row in range(1, rows + 1):
+            for column in range(1, COLUMNS + 1):
+                value = index * 7 + row * 3 + column
+                if column == 2:
+                    value = value + 0.25
+                sheet.append([FORM_CODE, code, PERIOD, f"{row:03d}", column, value])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _calamine_read(data: bytes) -> int:
+    workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    rows = workbook.get_sheet_by_index(0).to_python()
+    return len(rows)
+
+
+def bench_bulk() -> None:
+    rows = max(1, CELLS // COLUMNS)
+    print(f"Bulk long table: {UNITS} units x {rows * COLUMNS} cells")
+    version, _created = form_import(acting_user=None, text=_form_document(rows))
+    levels = org_levels_ensure()
+    country = org_unit_create(
+        acting_user=None,
+        code="BENCH-VN",
+        name="Quốc gia (đo)",
+        level=levels["national"],
+        parent=None,
+    )
+    province = org_unit_create(
+        acting_user=None,
+        code="BENCH-T",
+        name="Tỉnh (đo)",
+        level=levels["province"],
+        parent=country,
+    )
+    codes = [f"BENCH{n:05d}" for n in range(UNITS)]
+    for code in codes:
+        org_unit_create(
+            acting_user=None,
+            code=code,
+            name=f"Xã {code}",
+            level=levels["commune"],
+            parent=province,
+        )
+    assignment_create(
+        acting_user=None,
+        form_version=version,
+        root=province,
+        levels=[levels["commune"]],
+        first_period=PERIOD,
+        grace_days=None,
+    )
+    user = get_user_model().objects.create_user(
+        username="bench-importer", password=None, is_superuser=True
+    )
+    started = time.perf_counter()
+    data = _long_table(codes, rows)
+    print(
+        f"  workbook: {len(data) / 2**20:.1f} MB, written in {time.perf_counter() - started:.1f} s"
+    )
+
+    baseline = []
+    for _ in range(3):
+        start = time.perf_counter()
+        _calamine_read(data)
+        baseline.append(time.perf_counter() - start)
+    calamine = statistics.median(baseline)
+
+    rss_before = _rss_mb()
+    start = time.perf_counter()
+    content = read_workbook(data, "bulk.xlsx")
+    read_time = time.perf_counter() - start
+    start = time.perf_counter()
+    reports = DryRun(user).reports(content)
+    check_time = time.perf_counter() - start
+    problems = sum(len(r.problems) for r in reports)
+    del content, reports
+    # Measured again under tracemalloc, which slows allocation down.
+    tracemalloc.start()
+    DryRun(user).reports(read_workbook(data, "bulk.xlsx"))
+    _size, python_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+
+    start = time.perf_counter()
+    job = import_job_create(
+        acting_user=user,
+        uploaded_file=SimpleUploadedFile("bulk.xlsx", data),
+        language="en",
+        enqueue=False,
+    )
+    job = import_job_parse(job_id=job.pk)
+    parse_total = time.perf_counter() - start
+    start = time.perf_counter()
+    import_job_confirm(acting_user=user, job=job, enqueue=False)
+    job = import_job_commit(job_id=job.pk)
+    commit_time = time.perf_counter() - start
+    counts = job.summary["counts"]
+    print(f"  python-calamine alone reads it in {calamine:.2f} s (median of 3)")
+    print(
+        f"  read + checked + mapped + typed: {read_time:.2f} s + {check_time:.2f} s"
+        f" = {(read_time + check_time) / calamine:.2f}x calamine ({problems} problems)"
+    )
+    print(
+        f"  end to end (store file, dry run with per-cell comparison, {len(job.summary['reports'])} revisions"
+        f" through submission_save_draft): {parse_total:.2f} s + {commit_time:.2f} s"
+        f" = {(parse_total + commit_time) / calamine:.2f}x calamine (target <= 2x)"
+    )
+    print(f"  counts: {counts}")
+    print(
+        f"  memory: Python objects peak {python_peak / 2**20:.0f} MB during read+check;"
+        f" process peak RSS {_rss_mb():.0f} MB (before the import {rss_before:.0f} MB;"
+        " target < 500 MB)"
+    )
+
+
+def bench_hostile() -> None:
+    print("Hostile files: time and memory to refuse each")
+    rss = _rss_mb()
+    worst_time = worst_memory = 0.0
+    for name, filename, data, code in hostile_corpus():
+        tracemalloc.start()
+        start = time.perf_counter()
+        content = read_workbook(data, filename)
+        elapsed = time.perf_counter() - start
+        _size, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        got = content.problems[0].code if content.problems else "accepted"
+        worst_time = max(worst_time, elapsed)
+        worst_memory = max(worst_memory, peak / 2**20)
+        flag = "" if got == code else f"  (expected {code})"
+        print(
+            f"  {name:22s} {elapsed * 1000:8.1f} ms  {peak / 2**20:7.1f} MB  {got}{flag}"
+        )
+    print(
+        f"  worst: {worst_time * 1000:.1f} ms, {worst_memory:.1f} MB of Python objects"
+        f" (targets < 1000 ms, < 200 MB); process peak RSS {_rss_mb():.0f} MB"
+        f" (was {rss:.0f} MB)"
+    )
+
+
+def run() -> None:
+    with tempfile.TemporaryDirectory() as media:
+        settings.MEDIA_ROOT = Path(media)
+        bench_hostile()
+        try:
+            with transaction.atomic():
+                bench_bulk()
+                raise _Rollback
+        except _Rollback:
+            pass
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,88 @@
+"""Hostile and malformed files are refused before any reader unpacks them."""
+
+import pytest
+
+from imports.parsers.workbook import read_workbook
+from imports.parsers.xlsx_safety import UnsafeFile, check_xlsx, sheet_extent
+from tests.imports.corpus import hostile_corpus, lying_dimension, small_xlsx
+
+CASES = hostile_corpus()
+
+
+@pytest.mark.parametrize(
+    ("name", "filename", "data", "code"), CASES, ids=[case[0] for case in CASES]
+)
+def test_each_hostile_file_is_refused_with_its_message(name, filename, data, code):
+    # when the file is read
+    content = read_workbook(data, filename)
+
+    # then it is refused as a whole, with the expected code and a message
+    assert [problem.code for problem in content.problems] == [code]
+    problem = content.problems[0]
+    assert problem.is_error and not problem.sheet
+    assert problem.render()
+    assert content.templates == [] and content.long_tables == []
+
+
+def test_the_messages_name_what_was_found():
+    by_name = {name: (filename, data) for name, filename, data, _code in CASES}
+
+    def message(name):
+        filename, data = by_name[name]
+        return read_workbook(data, filename).problems[0].render()
+
+    assert "PDF" in message("renamed PDF")
+    assert "CSV" in message("renamed CSV")
+    assert "vbaProject.bin" in message("vbaProject.bin")
+    assert "externalLink1.xml" in message("externalLinks")
+    assert "20 MB" in message("too large")
+    assert "XFD" not in message("cell at XFD1048576")
+    assert "1048576" in message("cell at XFD1048576")
+
+
+def test_a_lying_dimension_is_ignored_and_the_sheet_read():
+    # given a workbook whose <dimension> claims A1:XFD1048576 around one cell
+    checked = check_xlsx(lying_dimension(), "bao-cao.xlsx")
+
+    # then its extent is measured from its cells
+    assert (checked.sheets[0].rows, checked.sheets[0].columns) == (1, 1)
+
+
+def test_extent_counts_cells_with_content_only():
+    xml = (
+        b'<sheetData><row r="1"><c r="A1"><v>1</v></c><c r="Z9" s="1"/></row>'
+        b'<row r="3"><c r="C3" t="s"><v>0</v></c></row></sheetData>'
+    )
+    assert sheet_extent(xml) == (3, 3)
+
+
+def test_cells_without_reference_are_placed_by_position():
+    xml = b'<sheetData><row r="2"><c><v>1</v></c><c><v>2</v></c></row></sheetData>'
+    assert sheet_extent(xml) == (2, 2)
+
+
+def test_formula_cells_without_a_saved_result_are_found():
+    data = small_xlsx(A1=1, B1="=A1*2")
+    sheet = check_xlsx(data, "x.xlsx").sheets[0]
+    assert sheet.formulas_without_value == frozenset({(1, 2)})
+
+
+def test_percent_formatted_cells_are_found():
+    import io
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active["A1"] = 0.25
+    workbook.active["A1"].number_format = "0%"
+    workbook.active["B1"] = 3
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    sheet = check_xlsx(buffer.getvalue(), "x.xlsx").sheets[0]
+    assert sheet.percent_cells == frozenset({(1, 1)})
+
+
+def test_unsafe_file_carries_code_and_parameters():
+    with pytest.raises(UnsafeFile) as refused:
+        check_xlsx(b"", "x.xlsx")
+    assert refused.value.code == "file_empty"
