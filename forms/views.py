@@ -47,6 +47,7 @@ from forms.services import (
     regime_create,
 )
 from imports.parsers.form_layout import parse_form_layout
+from reporting.selectors import version_usage
 
 LAYOUT_PREFILL_KEY = "forms_builder_layout_prefill"
 MAX_LAYOUT_BYTES = 5 * 1024 * 1024
@@ -87,6 +88,7 @@ def _version_context(version) -> dict:
         "table": form_table(definition),
         "period_type_label": builder.PERIOD_TYPE_LABELS[definition.period_type],
         "versions": version.template.versions.all(),
+        "usage": version_usage(version),
     }
 
 

@@ -17,7 +17,7 @@ from orgunits.selectors import (
     visible_to,
 )
 from reporting.engine.window import EntryWindow, entry_window
-from reporting.models import Assignment, Submission
+from reporting.models import Assignment, Submission, SubmissionStatus
 
 
 def _valid_during(period: Period) -> Q:
@@ -203,3 +203,31 @@ def access_report_by_key(
         submission=submission,
         can_report=user_has_role(user, "reporter", unit),
     )
+
+
+def version_usage(version) -> dict:
+    """Say how a form version is used: its assignments and, per period (newest
+    first, at most 12), how many reports of each status were made on it."""
+    from django.db.models import Count
+
+    rows = (
+        Submission.objects.filter(form_version=version)
+        .values("period", "period_start", "status")
+        .annotate(count=Count("pk"))
+        .order_by("-period_start", "status")
+    )
+    periods: dict[str, dict] = {}
+    for row in rows:
+        entry = periods.setdefault(
+            row["period"], {"period": row["period"], "total": 0, "statuses": {}}
+        )
+        entry["statuses"][row["status"]] = (
+            SubmissionStatus(row["status"]).label,
+            row["count"],
+        )
+        entry["total"] += row["count"]
+    return {
+        "assignments": version.assignments.select_related("root").order_by("-id"),
+        "periods": list(periods.values())[:12],
+        "total": sum(entry["total"] for entry in periods.values()),
+    }

@@ -480,3 +480,40 @@ def test_an_unreadable_layout_says_what_was_expected(client, designer):
     assert response.status_code == 200
     assert [problem["location"] for problem in response.context["problems"]] == ["file"]
     assert ".xlsx" in response.context["problems"][0]["message"]
+
+
+def test_version_page_says_which_reports_use_it(client):
+    import datetime
+
+    from orgunits.services import REFORM_DATE
+    from reporting.services import submission_open, submission_save_draft
+    from tests.reporting.factories import assign, catalog_version
+
+    version = catalog_version()
+    assign(
+        version,
+        OrgUnit.objects.get(level__code="national"),
+        level="province",
+        first_period="2025",
+    )
+    province = OrgUnit.objects.get(
+        level__code="province", code="01", valid_from=REFORM_DATE
+    )
+    reporter = make_user(role="reporter", unit=province)
+    report = submission_open(
+        acting_user=reporter, form_version=version, unit=province, period="2025"
+    )
+    submission_save_draft(
+        acting_user=reporter,
+        submission=report,
+        raw_values={"02:2": "1"},
+        base_revision=0,
+        today=datetime.date(2026, 1, 5),
+    )
+    client.force_login(
+        make_user(role="designer", unit=OrgUnit.objects.get(level__code="national"))
+    )
+    body = client.get(reverse("forms:version", args=[version.pk])).content.decode()
+    assert "Việt Nam" in body  # the assignment's scope
+    assert "2025" in body
+    assert "Bản nháp: 1" in body
