@@ -47,9 +47,13 @@ def test_a_holding_rule_says_so_and_explains_the_cells():
 
 @pytest.mark.parametrize(
     ("expression", "fragment"),
-    [("[01:1] ==", "1"), ("[99:1] == 1", "99"), ("[01:9] == 1", "9")],
+    [("[01:1] ==", "10"), ("[99:1] == 1", "99"), ("[01:9] == 1", "9")],
 )
 def test_bad_rules_are_refused_with_a_reason(expression, fragment):
+    from io import StringIO
+
+    out = StringIO()
     with pytest.raises(CommandError) as error:
-        run(expression, "--form", FORM)
-    assert str(error.value)
+        call_command("check_rule", expression, "--form", FORM, stdout=out)
+    # The reason names the place: the position, the unknown row or the column.
+    assert fragment in str(error.value) + out.getvalue()
