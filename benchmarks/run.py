@@ -94,6 +94,9 @@ def main() -> int:
     import bench_validation
 
     bench_validation.run()
+    import bench_batch
+
+    bench_batch.run()
     from benchmarks import inbox
 
     inbox.run()

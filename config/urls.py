@@ -16,6 +16,8 @@ urlpatterns = [
     path("bieu-mau/", include("forms.urls")),
     path("nhap-excel/", include("imports.urls")),
     path("bao-cao/", include("reporting.urls")),
+    path("kiem-tra-hang-loat/", include("validation.urls_batch")),
+    path("kiem-tra/", include("validation.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("quan-tri/", admin.site.urls),
     path("healthz", core_views.health, name="health"),

@@ -29,3 +29,26 @@ urlpatterns = [
         name="export_json",
     ),
 ]
+
+from forms import views_rules  # noqa: E402
+
+urlpatterns += [
+    path(
+        "phien-ban/<int:version_id>/quy-tac/", views_rules.version_rules, name="rules"
+    ),
+    path(
+        "phien-ban/<int:version_id>/quy-tac/<int:rule_id>/",
+        views_rules.version_rules,
+        name="rule_edit",
+    ),
+    path(
+        "phien-ban/<int:version_id>/quy-tac/<int:rule_id>/tat/",
+        views_rules.version_rule_deactivate,
+        name="rule_deactivate",
+    ),
+    path(
+        "phien-ban/<int:version_id>/quy-tac/thu/",
+        views_rules.version_rule_try,
+        name="rule_try",
+    ),
+]

@@ -38,9 +38,12 @@ from imports.selectors import (
     valid_during,
 )
 from orgunits.selectors import user_has_role
+from reporting.bulk_selectors import AssignmentFinder
 from reporting.engine.window import WindowState
-from reporting.selectors import assignment_covering, window_for
+from reporting.models import Submission
+from reporting.selectors import window_for
 from reporting.services import EDITABLE_STATUSES, with_computed_cells
+from validation.services import values_check
 
 CREATED, UPDATED, UNCHANGED, REJECTED, IGNORED = (
     "created",
@@ -50,6 +53,9 @@ CREATED, UPDATED, UNCHANGED, REJECTED, IGNORED = (
     "ignored",
 )
 MAX_PROBLEMS_PER_REPORT = 5000
+# The validation preview costs a few queries per report; a larger upload is checked
+# on submit instead.
+MAX_VALIDATED_REPORTS = 500
 
 
 @dataclass
@@ -101,6 +107,7 @@ class DryRun:
         self._grids: dict[int, dict] = {}
         self._digests: dict[int, str] = {}
         self._assignments: dict[tuple, object] = {}
+        self._finder = AssignmentFinder()
 
     # --- finding the reports ---------------------------------------------------------
 
@@ -123,6 +130,7 @@ class DryRun:
                 progress(len(checked))
         self._check_reports(checked)
         self._compare(checked)
+        self._validate(checked)
         return checked
 
     def _grid(self, version) -> dict:
@@ -301,7 +309,7 @@ class DryRun:
     def _assignment(self, template, unit, period: Period):
         key = (template.pk, unit.pk, period.id)
         if key not in self._assignments:
-            self._assignments[key] = assignment_covering(template, unit, period)
+            self._assignments[key] = self._finder.covering(template, unit, period)
         return self._assignments[key]
 
     def _not_assigned(self, report: CheckedReport) -> None:
@@ -479,6 +487,80 @@ class DryRun:
                     column=column,
                 )
             )
+
+    # --- what the validation rules would say -----------------------------------------
+
+    def _validate(self, reports: list[CheckedReport]) -> None:
+        """Add, as warnings, the violations of the validation rules by the values the
+        import would store (the stored values with the file's merged in). They do
+        not keep a report out: a draft may break rules, a submission may not."""
+        ready = [
+            r
+            for r in reports
+            if r.read is not None
+            and not r.refused
+            and not r.read.has_errors
+            and (r.counts.get(CREATED) or r.counts.get(UPDATED))
+        ]
+        for report in ready[:MAX_VALIDATED_REPORTS]:
+            submission = report.submission or Submission(
+                template=report.template,
+                form_version=report.version,
+                org_unit=report.unit,
+                period=report.period.id,
+                period_start=report.period.start,
+                period_end=report.period.end,
+            )
+            current = (
+                submission.current_revision.values
+                if submission.current_revision_id
+                else {}
+            )
+            grid = self._grid(report.version)
+            merged = {
+                cell: text
+                for cell, text in current.items()
+                if _spec_state(grid, cell) is CellState.INPUT
+            }
+            merged.update({f"{r}:{c}": v for (r, c), v in report.read.values.items()})
+            for violation in values_check(submission=submission, values=merged):
+                report.problems.append(_violation_problem(report, violation))
+
+
+def _violation_problem(report: CheckedReport, violation: dict) -> ImportProblem:
+    row, column = violation["row"], violation["column"]
+    own_cells = [
+        cell
+        for cell in violation["cells"]
+        if cell["form"] is None and not cell["period"] and not cell["scope"]
+    ]
+    if (row is None or column is None) and own_cells:
+        row, column = own_cells[0]["row"], own_cells[0]["column"]
+    where = ""
+    if row is not None and column is not None:
+        where = (report.read.cells.get((row, column)) or ("", None))[0]
+    if violation["importance"] == "error":
+        message = gettext_noop(
+            "Rule %(rule)s: %(text)s (an error: the report cannot be submitted like this)"
+        )
+    else:
+        message = gettext_noop("Rule %(rule)s: %(text)s")
+    found = problem(
+        f"validation_{violation['importance']}",
+        message,
+        severity=Severity.WARNING,
+        cell_value=violation["left"] if violation["left"] is not None else "",
+        rule=violation["rule"],
+        text=violation["message"],
+    )
+    return found.at(
+        sheet=report.source.sheet,
+        cell=where or "",
+        unit=report.source.unit_code,
+        period=report.source.period,
+        row_code=row or "",
+        column=column,
+    )
 
 
 def _key(report: CheckedReport) -> tuple[int, int, str]:

@@ -4,7 +4,8 @@ The web request only stores the file and queues its reading. A worker reads it
 (``import_job_parse``): each report it holds becomes an ImportReport row with its
 dry run, and the job a summary modelled on DHIS2's ImportSummary. The uploader then
 confirms (``import_job_confirm``) and a worker commits (``import_job_commit``) one
-revision with source "excel" per report, through reporting's own save, or cancels.
+revision with source "excel" per report, through reporting's bulk save (the rules
+of a single save, a few hundred reports per transaction), or cancels.
 Both tasks are idempotent: a report committed once is never committed again, and
 a file whose figures are already stored creates nothing.
 """
@@ -21,6 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.audit import audit_context
+from core.bulk import bulk_create_by_values
 from core.text import nfc
 from forms.definition.grid import cell_grid
 from forms.definition.model import CellState
@@ -34,14 +36,15 @@ from imports.models import (
 from imports.parsers.problems import ImportProblem
 from imports.parsers.workbook import read_workbook
 from imports.parsers.xlsx_safety import DEFAULT_LIMITS
-from imports.selectors import user_reports_anywhere
+from imports.selectors import form_versions_by_id, user_reports_anywhere
 from reporting.models import RevisionSource
 from reporting.services import (
+    BulkSaveItem,
     ReportError,
     SubmissionConflict,
     SubmissionValuesInvalid,
-    submission_open,
-    submission_save_draft,
+    submissions_open_bulk,
+    submissions_save_bulk,
 )
 
 logger = logging.getLogger(__name__)
@@ -49,6 +52,7 @@ logger = logging.getLogger(__name__)
 MAX_FILE_BYTES = DEFAULT_LIMITS.max_bytes
 MAX_SUMMARY_CONFLICTS = 10_000
 PROGRESS_EVERY = 25
+COMMIT_CHUNK = 200  # reports committed per transaction
 ACCEPTED_SUFFIXES = {"xlsx", "xlsm", "xls", "ods", "csv", "pdf", "txt"}
 
 
@@ -167,7 +171,7 @@ def _parse(job: ImportJob) -> ImportJob:
             _report_row(job, position, report)
             for position, report in enumerate(checked)
         ]
-        ImportReport.objects.bulk_create(rows, batch_size=200)
+        bulk_create_by_values(rows, field="cells")
         importable = any(
             row.status in {ImportReportStatus.READY, ImportReportStatus.UNCHANGED}
             for row in rows
@@ -426,27 +430,34 @@ def _commit(job: ImportJob) -> ImportJob:
         .order_by("position")
         .values_list("pk", flat=True)
     )
-    for index, report_id in enumerate(pending, start=1):
+    for start in range(0, len(pending), COMMIT_CHUNK):
+        chunk = pending[start : start + COMMIT_CHUNK]
         with (
             transaction.atomic(),
             audit_context(acting_user=user, action="import_job_commit", job=job.pk),
         ):
-            report = (
+            reports = list(
                 ImportReport.objects.select_for_update(of=("self",))
-                .select_related("form_version__template", "org_unit")
-                .get(pk=report_id)
+                .select_related("org_unit")
+                .defer("cells")  # read only for a refused value's address
+                .filter(pk__in=chunk, status=ImportReportStatus.READY)
+                .order_by("position")
             )
-            if report.status == ImportReportStatus.READY:
-                _commit_report(user, report)
-        if index % PROGRESS_EVERY == 0 or index == len(pending):
-            ImportJob.objects.filter(pk=job.pk).update(progress_done=index)
+            # One instance per form version: its definition is decoded once.
+            versions = form_versions_by_id(r.form_version_id for r in reports)
+            for report in reports:
+                report.form_version = versions[report.form_version_id]
+            _commit_reports(user, reports)
+        ImportJob.objects.filter(pk=job.pk).update(progress_done=start + len(chunk))
     with (
         transaction.atomic(),
         audit_context(acting_user=user, action="import_job_commit", job=job.pk),
     ):
         job = ImportJob.objects.select_for_update().get(pk=job.pk)
         rows = list(
-            job.reports.select_related("form_version", "org_unit").order_by("position")
+            job.reports.select_related("form_version", "org_unit")
+            .defer("values", "cells")  # large, and not part of the summary
+            .order_by("position")
         )
         previous = job.summary or {}
         file_conflicts = [
@@ -465,72 +476,113 @@ def _commit(job: ImportJob) -> ImportJob:
     return job
 
 
-def _commit_report(user, report: ImportReport) -> None:
-    version, unit = report.form_version, report.org_unit
-    try:
-        submission = submission_open(
-            acting_user=user, form_version=version, unit=unit, period=report.period
-        )
-        if submission.revision_count != (report.base_revision or 0):
-            raise SubmissionConflict(submission, report.base_revision or 0, {}, {})
-        current = submission.current_revision
-        result = submission_save_draft(
-            acting_user=user,
-            submission=submission,
-            raw_values=typed_values(
-                version, current.values if current else {}, report.values
-            ),
-            comments=current.comments if current else {},
-            base_revision=report.base_revision or 0,
-            source=RevisionSource.EXCEL,
-        )
-    except SubmissionConflict:
-        _report_refused(
-            report,
-            ImportReportStatus.CONFLICT,
-            "changed_meanwhile",
-            _(
-                "Someone saved the report of %(unit)s for %(period)s after this file was read; nothing was imported for it. Upload the file again to see the changes."
-            )
-            % {"unit": unit.name, "period": report.period},
-        )
+def _commit_reports(user, reports: list[ImportReport]) -> None:
+    """Import ready reports: open them and save one revision each, all in bulk."""
+    if not reports:
         return
-    except SubmissionValuesInvalid as error:
-        for found in error.problems:
-            row, _sep, column = found.cell.rpartition(":")
-            report.problems.append(
-                {
-                    "sheet": report.sheet,
-                    "cell": (report.cells.get(found.cell) or [None] * 4)[3] or "",
-                    "unit": report.unit_code,
-                    "period": report.period,
-                    "row_code": row,
-                    "column": int(column) if column.isdigit() else None,
-                    "value": "",
-                    "message": found.render(),
-                    "code": found.code,
-                    "severity": "error",
-                    "params": {},
-                }
-            )
-        report.status = ImportReportStatus.REFUSED
-        report.committed_at = timezone.now()
-        report.save(update_fields=["status", "problems", "committed_at"])
-        return
-    except ReportError as error:
-        _report_refused(
-            report, ImportReportStatus.REFUSED, "report_not_editable", str(error)
-        )
-        return
-    report.status = (
-        ImportReportStatus.COMMITTED if result.created else ImportReportStatus.UNCHANGED
+    opened = submissions_open_bulk(
+        acting_user=user,
+        keys=[(r.form_version, r.org_unit, r.period) for r in reports],
     )
-    report.revision_number = result.revision.number if result.revision else None
+    grids: dict[int, dict] = {}
+    items: list[BulkSaveItem] = []
+    saving: list[ImportReport] = []
+    for report in reports:
+        version = report.form_version
+        submission = opened[(version.pk, report.org_unit_id, report.period)]
+        if isinstance(submission, ReportError):
+            _mark_refused(
+                report,
+                ImportReportStatus.REFUSED,
+                "report_not_editable",
+                str(submission),
+            )
+            continue
+        if submission.revision_count != (report.base_revision or 0):
+            _mark_changed_meanwhile(report)
+            continue
+        if version.pk not in grids:
+            grids[version.pk] = cell_grid(version.form_definition)
+        current = submission.current_revision
+        items.append(
+            BulkSaveItem(
+                submission=submission,
+                raw_values=typed_values(
+                    version,
+                    current.values if current else {},
+                    report.values,
+                    grid=grids[version.pk],
+                ),
+                comments=current.comments if current else {},
+                base_revision=report.base_revision or 0,
+            )
+        )
+        saving.append(report)
+    results = submissions_save_bulk(
+        acting_user=user, items=items, source=RevisionSource.EXCEL
+    )
+    for report, result in zip(saving, results, strict=True):
+        if isinstance(result.error, SubmissionConflict):
+            _mark_changed_meanwhile(report)
+        elif isinstance(result.error, SubmissionValuesInvalid):
+            _mark_values_refused(report, result.error)
+        elif result.error is not None:
+            _mark_refused(
+                report,
+                ImportReportStatus.REFUSED,
+                "report_not_editable",
+                str(result.error),
+            )
+        else:
+            report.status = (
+                ImportReportStatus.COMMITTED
+                if result.created
+                else ImportReportStatus.UNCHANGED
+            )
+            report.revision_number = result.revision.number if result.revision else None
+            report.committed_at = timezone.now()
+    ImportReport.objects.bulk_update(
+        reports,
+        ["status", "problems", "revision_number", "committed_at"],
+        batch_size=200,
+    )
+
+
+def _mark_changed_meanwhile(report: ImportReport) -> None:
+    _mark_refused(
+        report,
+        ImportReportStatus.CONFLICT,
+        "changed_meanwhile",
+        _(
+            "Someone saved the report of %(unit)s for %(period)s after this file was read; nothing was imported for it. Upload the file again to see the changes."
+        )
+        % {"unit": report.org_unit.name, "period": report.period},
+    )
+
+
+def _mark_values_refused(report: ImportReport, error: SubmissionValuesInvalid) -> None:
+    for found in error.problems:
+        row, _sep, column = found.cell.rpartition(":")
+        report.problems.append(
+            {
+                "sheet": report.sheet,
+                "cell": (report.cells.get(found.cell) or [None] * 4)[3] or "",
+                "unit": report.unit_code,
+                "period": report.period,
+                "row_code": row,
+                "column": int(column) if column.isdigit() else None,
+                "value": "",
+                "message": found.render(),
+                "code": found.code,
+                "severity": "error",
+                "params": {},
+            }
+        )
+    report.status = ImportReportStatus.REFUSED
     report.committed_at = timezone.now()
-    report.save(update_fields=["status", "revision_number", "committed_at"])
 
 
-def _report_refused(report: ImportReport, status: str, code: str, message: str) -> None:
+def _mark_refused(report: ImportReport, status: str, code: str, message: str) -> None:
     report.problems.append(
         {
             "sheet": report.sheet,
@@ -548,10 +600,11 @@ def _report_refused(report: ImportReport, status: str, code: str, message: str) 
     )
     report.status = status
     report.committed_at = timezone.now()
-    report.save(update_fields=["status", "problems", "committed_at"])
 
 
-def typed_values(version, current: dict[str, str], imported: dict[str, str]) -> dict:
+def typed_values(
+    version, current: dict[str, str], imported: dict[str, str], *, grid=None
+) -> dict:
     """Return every input value of the report as the web form would send it: the
     current revision's, overlaid by the imported ones.
 
@@ -559,7 +612,7 @@ def typed_values(version, current: dict[str, str], imported: dict[str, str]) -> 
     digits as a thousands separator (``1.234`` is 1234). So numbers are handed on
     with a decimal comma, which the typed-number rule reads exactly.
     """
-    grid = cell_grid(version.form_definition)
+    grid = grid if grid is not None else cell_grid(version.form_definition)
     merged: dict[str, str] = {}
     for cell, text in {**current, **imported}.items():
         row, _sep, column = cell.rpartition(":")

@@ -7,6 +7,7 @@ saving the same report are told of the conflict, never silently overwritten.
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -15,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit_context
+from core.bulk import bulk_create_by_values
 from core.text import nfc
 from forms.definition.grid import cell_grid
 from forms.definition.model import CellState, DataType
@@ -22,6 +24,7 @@ from forms.definition.periods import parse_period
 from forms.models import FormVersion
 from orgunits.models import OrgUnit
 from orgunits.selectors import user_has_role
+from reporting.bulk_selectors import AssignmentFinder
 from reporting.engine.compute import computed_values
 from reporting.engine.digest import values_digest
 from reporting.engine.values import CellValueError, canonical_number, parse_number
@@ -39,10 +42,12 @@ from reporting.selectors import (
     assignment_covering,
     entry_window_of,
     user_can_grant_lock_exception,
+    window_for,
 )
 
 EDITABLE_STATUSES = {SubmissionStatus.DRAFT, SubmissionStatus.RETURNED}
 MAX_TEXT_LENGTH = 2000
+_PLAIN_INTEGER = re.compile(r"-?[0-9]{1,15}")  # ASCII digits, below 1e15
 
 
 # --- Errors a user can act on --------------------------------------------------------
@@ -150,7 +155,12 @@ def parse_submitted_values(
     """Check what was typed against the form; return canonical values of the input
     cells and every problem, by cell. Unknown cells, computed and disabled cells are
     refused by name."""
-    grid = cell_grid(version.form_definition)
+    return _parse_values(cell_grid(version.form_definition), raw_values)
+
+
+def _parse_values(
+    grid: dict, raw_values: dict[str, str]
+) -> tuple[dict[str, str], list[CellProblem]]:
     values: dict[str, str] = {}
     problems: list[CellProblem] = []
     for cell, raw in raw_values.items():
@@ -206,6 +216,11 @@ def parse_submitted_values(
                     CellProblem(cell, "not_yes_no", "Write Có or Không.", {})
                 )
             continue
+        if _PLAIN_INTEGER.fullmatch(text):
+            # The common case (and every number an import hands on) is read without
+            # the general rules, which give the same value for it.
+            values[cell] = canonical_number(Decimal(text))
+            continue
         try:
             number = parse_number(text, data_type=spec.data_type.value)
         except CellValueError as error:
@@ -219,7 +234,10 @@ def parse_submitted_values(
 def with_computed_cells(version: FormVersion, values: dict[str, str]) -> dict[str, str]:
     """Return ``values`` plus the computed cells, evaluated from them."""
     definition = version.form_definition
-    grid = cell_grid(definition)
+    return _with_computed(definition, cell_grid(definition), values)
+
+
+def _with_computed(definition, grid: dict, values: dict[str, str]) -> dict[str, str]:
     numbers = {}
     for cell, text in values.items():
         row, _sep, column = cell.rpartition(":")
@@ -247,6 +265,25 @@ def _digest(submission: Submission, values: dict[str, str]) -> str:
 def _check_editable(
     acting_user, submission: Submission, *, today: datetime.date
 ) -> WindowState:
+    return _check_editable_in(
+        acting_user,
+        submission,
+        today=today,
+        window=lambda: entry_window_of(submission),
+        exception_until=lambda: _exception_until(submission),
+    )
+
+
+def _check_editable_in(
+    acting_user,
+    submission: Submission,
+    *,
+    today: datetime.date,
+    window,
+    exception_until,
+) -> WindowState:
+    """Check as ``_check_editable`` does, the window and the lock exception coming
+    from the callables ``window`` and ``exception_until`` (cached by bulk saves)."""
     if not user_has_role(acting_user, "reporter", submission.org_unit):
         raise SubmissionNotEditable(
             _("Only reporters of %(unit)s can change this report.")
@@ -257,9 +294,7 @@ def _check_editable(
             _("This report is %(status)s and can no longer be changed.")
             % {"status": submission.get_status_display().lower()}
         )
-    state = entry_window_of(submission).state_on(
-        today, exception_until=_exception_until(submission)
-    )
+    state = window().state_on(today, exception_until=exception_until())
     if state is WindowState.LOCKED:
         raise SubmissionNotEditable(
             _(
@@ -541,3 +576,275 @@ def assignment_create(
         assignment.levels.set(levels)
         assignment.units.set(units)
         return assignment
+
+
+# --- Many reports at once (Excel imports) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class BulkSaveItem:
+    """One report of a bulk save: what was typed and the revision it started from."""
+
+    submission: Submission
+    raw_values: dict[str, str]
+    base_revision: int
+    comments: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class BulkSaveResult:
+    """The outcome of one item: a revision (``created`` when new) or the refusal."""
+
+    submission: Submission
+    revision: Revision | None = None
+    created: bool = False
+    error: ReportError | None = None
+
+
+class _BulkContext:
+    """Look-ups a bulk save or open makes once: grids and definitions per form
+    version, assignments per form, windows per (assignment, period)."""
+
+    def __init__(self) -> None:
+        self._versions: dict[int, FormVersion] = {}
+        self._grids: dict[int, dict] = {}
+        self._grid_cells: dict[int, set[str]] = {}
+        self._finder = AssignmentFinder()
+        self._windows: dict[tuple, object] = {}
+
+    def version(self, version: FormVersion) -> FormVersion:
+        """Return one shared instance per version, so its definition is parsed once."""
+        return self._versions.setdefault(version.pk, version)
+
+    def grid(self, version: FormVersion) -> dict:
+        if version.pk not in self._grids:
+            grid = cell_grid(self.version(version).form_definition)
+            self._grids[version.pk] = grid
+            self._grid_cells[version.pk] = {f"{r}:{c}" for r, c in grid}
+        return self._grids[version.pk]
+
+    def grid_cells(self, version: FormVersion) -> set[str]:
+        self.grid(version)
+        return self._grid_cells[version.pk]
+
+    def assignment(self, template, unit: OrgUnit, period) -> Assignment | None:
+        return self._finder.covering(template, unit, period)
+
+    def window(self, submission: Submission):
+        period = parse_period(submission.period)
+        assignment = self.assignment(submission.template, submission.org_unit, period)
+        key = (submission.form_version_id, assignment and assignment.pk, period.id)
+        if key not in self._windows:
+            self._windows[key] = window_for(
+                self.version(submission.form_version), assignment, period
+            )
+        return self._windows[key]
+
+
+def submissions_open_bulk(
+    *, acting_user, keys: list[tuple[FormVersion, OrgUnit, str]]
+) -> dict[tuple[int, int, str], Submission | ReportError]:
+    """Open many reports as ``submission_open`` does, in one transaction.
+
+    Return, by (form version id, unit id, period id) of ``keys``, the report or the
+    refusal ``submission_open`` would have raised; a refused key opens nothing.
+    """
+    context = _BulkContext()
+    wanted: dict[tuple[int, int, str], tuple] = {}
+    results: dict[tuple[int, int, str], Submission | ReportError] = {}
+    for version, unit, period in keys:
+        period_obj = parse_period(period)
+        key = (version.pk, unit.pk, period_obj.id)
+        if not user_has_role(acting_user, "reporter", unit):
+            results[key] = SubmissionNotEditable(
+                _("You do not report for %(unit)s.") % {"unit": unit.name}
+            )
+        elif not unit.is_valid_on(period_obj.start) and not unit.is_valid_on(
+            period_obj.end
+        ):
+            results[key] = SubmissionNotEditable(
+                _("%(unit)s did not exist in %(period)s.")
+                % {"unit": unit.name, "period": period_obj.label}
+            )
+        elif context.assignment(version.template, unit, period_obj) is None:
+            results[key] = SubmissionNotEditable(
+                _("%(unit)s does not report %(form)s for %(period)s.")
+                % {
+                    "unit": unit.name,
+                    "form": version.template.code,
+                    "period": period_obj.label,
+                }
+            )
+        else:
+            wanted[key] = (version, unit, period_obj)
+    if not wanted:
+        return results
+    with (
+        transaction.atomic(),
+        audit_context(acting_user=acting_user, action="submission_open"),
+    ):
+        Submission.objects.bulk_create(
+            [
+                Submission(
+                    template=version.template,
+                    form_version=version,
+                    org_unit=unit,
+                    period=period_obj.id,
+                    period_start=period_obj.start,
+                    period_end=period_obj.end,
+                )
+                for version, unit, period_obj in wanted.values()
+            ],
+            ignore_conflicts=True,
+            batch_size=500,
+        )
+        found = {
+            (s.template_id, s.org_unit_id, s.period): s
+            for s in Submission.objects.filter(
+                template__in={v.template_id for v, _u, _p in wanted.values()},
+                org_unit__in={u.pk for _v, u, _p in wanted.values()},
+                period__in={p.id for _v, _u, p in wanted.values()},
+            ).select_related("current_revision")
+        }
+    for key, (version, unit, period_obj) in wanted.items():
+        results[key] = found[(version.template_id, unit.pk, period_obj.id)]
+    return results
+
+
+def submissions_save_bulk(
+    *,
+    acting_user,
+    items: list[BulkSaveItem],
+    source: str,
+    today: datetime.date | None = None,
+) -> list[BulkSaveResult]:
+    """Save many reports as ``submission_save_draft`` saves one, in one transaction.
+
+    Each item is checked by the same rules (cells refused, report not editable,
+    someone saved in between); a refused item is reported in its result's ``error``
+    (SubmissionValuesInvalid, SubmissionNotEditable or SubmissionConflict) and the
+    others are saved. Results are in the order of ``items``.
+    """
+    today = today or timezone.localdate()
+    context = _BulkContext()
+    prepared: list[tuple[dict, dict] | ReportError] = []
+    for item in items:
+        version = item.submission.form_version
+        grid = context.grid(version)
+        values, problems = _parse_values(grid, item.raw_values)
+        clean_comments = {
+            cell: nfc(text).strip()[:MAX_TEXT_LENGTH]
+            for cell, text in (item.comments or {}).items()
+            if text and text.strip()
+        }
+        grid_cells = context.grid_cells(version)
+        problems += [
+            CellProblem(
+                cell, "unknown_cell", "The form has no cell %(cell)s.", {"cell": cell}
+            )
+            for cell in clean_comments
+            if cell not in grid_cells
+        ]
+        if problems:
+            prepared.append(SubmissionValuesInvalid(problems))
+            continue
+        definition = context.version(version).form_definition
+        prepared.append((_with_computed(definition, grid, values), clean_comments))
+    results: list[BulkSaveResult | None] = [None] * len(items)
+    with (
+        transaction.atomic(),
+        audit_context(acting_user=acting_user, action="submission_save"),
+    ):
+        ids = {item.submission.pk for item in items}
+        locked_by_id = {
+            s.pk: s
+            for s in Submission.objects.select_for_update(of=("self",))
+            .select_related("template", "org_unit", "current_revision")
+            .filter(pk__in=ids)
+            .order_by("pk")
+        }
+        # The items' versions are shared: each definition is decoded once.
+        versions = {
+            item.submission.form_version_id: context.version(
+                item.submission.form_version
+            )
+            for item in items
+        }
+        missing = {s.form_version_id for s in locked_by_id.values()} - set(versions)
+        versions.update(FormVersion.objects.select_related("template").in_bulk(missing))
+        for submission in locked_by_id.values():
+            submission.form_version = versions[submission.form_version_id]
+        exceptions = {
+            (e.template_id, e.org_unit_id, e.period): e.until
+            for e in LockException.objects.filter(
+                template__in={s.template_id for s in locked_by_id.values()},
+                org_unit__in={s.org_unit_id for s in locked_by_id.values()},
+                period__in={s.period for s in locked_by_id.values()},
+            )
+        }
+        new_revisions: list[Revision] = []
+        new_positions: list[int] = []
+        touched: dict[int, Submission] = {}
+        for position, (item, ready) in enumerate(zip(items, prepared, strict=True)):
+            locked = locked_by_id[item.submission.pk]
+            if isinstance(ready, ReportError):
+                results[position] = BulkSaveResult(locked, error=ready)
+                continue
+            values, clean_comments = ready
+            try:
+                _check_editable_in(
+                    acting_user,
+                    locked,
+                    today=today,
+                    window=lambda s=locked: context.window(s),
+                    exception_until=lambda s=locked: exceptions.get(
+                        (s.template_id, s.org_unit_id, s.period)
+                    ),
+                )
+                current = locked.current_revision
+                if locked.revision_count != item.base_revision:
+                    raise SubmissionConflict(
+                        locked,
+                        item.base_revision,
+                        current.values if current else {},
+                        values,
+                    )
+            except ReportError as error:
+                results[position] = BulkSaveResult(locked, error=error)
+                continue
+            if (
+                current is not None
+                and current.values == values
+                and current.comments == clean_comments
+            ):
+                results[position] = BulkSaveResult(locked, current, False)
+                continue
+            revision = Revision(
+                submission=locked,
+                number=locked.revision_count + 1,
+                created_by=acting_user if getattr(acting_user, "pk", None) else None,
+                source=source,
+                values=values,
+                comments=clean_comments,
+                digest=_digest(locked, values),
+            )
+            # A report given twice is saved once, the later item meeting a conflict.
+            locked.revision_count = revision.number
+            locked.current_revision = revision
+            new_revisions.append(revision)
+            new_positions.append(position)
+            touched[locked.pk] = locked
+        bulk_create_by_values(new_revisions, field="values")
+        now = timezone.now()
+        for submission in touched.values():
+            # The revisions have their ids only now that they are stored.
+            submission.current_revision = submission.current_revision
+            submission.updated_at = now
+        Submission.objects.bulk_update(
+            list(touched.values()),
+            ["revision_count", "current_revision", "updated_at"],
+            batch_size=500,
+        )
+        for position, revision in zip(new_positions, new_revisions, strict=True):
+            results[position] = BulkSaveResult(revision.submission, revision, True)
+    return results

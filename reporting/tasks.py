@@ -14,10 +14,18 @@ from django.db import InterfaceError, OperationalError
     max_retries=5,
 )
 def submission_submitted(submission_id: int, receipt_id: int) -> None:
-    """Everything that follows a submission: the receipt e-mail now; validation and
-    approval (later issues) plug in here."""
+    """Everything that follows a submission: the check of the submitted revision
+    (errors send the report back), then the receipt e-mail. Both are idempotent."""
+    from reporting.models import Receipt
     from reporting.notify import receipt_email_send
+    from validation.services import submission_validate_after_submit
 
+    revision_id = Receipt.objects.values_list("revision_id", flat=True).get(
+        pk=receipt_id
+    )
+    submission_validate_after_submit(
+        submission_id=submission_id, revision_id=revision_id
+    )
     receipt_email_send(receipt_id=receipt_id)
 
 

@@ -42,8 +42,10 @@ from reporting.services import (
     submission_save_draft,
     submission_submit,
 )
+from validation.selectors import revision_findings
 
 AUTOSAVE_AFTER_MS = 4000
+LIVE_CHECK_AFTER_MS = 400
 MAX_CELLS_PER_SAVE = 20000
 
 
@@ -145,6 +147,8 @@ def _messages_for_script() -> dict[str, str]:
         "fix_before_submit": _("Correct the marked cells before submitting."),
         "submitted": _("Submitted"),
         "view_receipt": _("View the receipt"),
+        "error": _("Error"),
+        "warning": _("Warning"),
         "yes": _("Yes"),
         "no": _("No"),
     }
@@ -190,6 +194,7 @@ def _render_entry(
     if conflict is not None:
         base_revision = conflict["current_revision"]
     receipt = submission.receipts.first() if submission else None
+    findings = revision_findings(submission)
     script = {
         "submission": submission.pk if submission else None,
         "revision": base_revision,
@@ -200,6 +205,11 @@ def _render_entry(
         "submitUrl": reverse("reporting:entry_submit", args=[submission.pk])
         if submission
         else "",
+        "checkUrl": reverse("validation:live_check", args=[submission.pk])
+        if submission and editable
+        else "",
+        "checkMs": LIVE_CHECK_AFTER_MS,
+        "violations": findings.result.violations if findings else [],
         "autosaveMs": AUTOSAVE_AFTER_MS,
         "maxPlaces": MAX_DECIMAL_PLACES,
         "maxText": MAX_TEXT_LENGTH,
@@ -236,6 +246,8 @@ def _render_entry(
         if problems
         else "",
         "conflict": conflict,
+        "findings": findings,
+        "can_explain": bool(submission and user_can_edit(request.user, submission)),
         "previous_label": access.period.previous().label,
         "last_year_label": access.period.same_period_last_year().label,
         "show_last_year": not same_period,

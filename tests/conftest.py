@@ -4,6 +4,7 @@ broker, and a headless Chromium driven by Playwright."""
 
 import os
 import shutil
+import uuid
 
 import pytest
 
@@ -32,13 +33,38 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def celery_app():
-    """The project's own Celery app (real Redis broker), for ``celery_worker``."""
+def celery_private_queue():
+    return f"test-{uuid.uuid4().hex}"
+
+
+@pytest.fixture
+def celery_app(celery_private_queue):
+    """The project's own Celery app (real Redis broker), for ``celery_worker``.
+
+    Every task of the test goes to a queue of its own, which only this test's worker
+    reads: other suites sharing the Redis server run workers too, and must not take
+    these tasks (nor this worker theirs).
+    """
     import celery.contrib.testing.tasks  # noqa: F401  (registers celery.ping)
 
     from config.celery import app
 
-    return app
+    saved = app.conf.task_routes
+    app.conf.task_routes = {"*": {"queue": celery_private_queue}}
+    app.amqp.flush_routes()
+    app.amqp.router = app.amqp.Router()
+    yield app
+    app.conf.task_routes = saved
+    app.amqp.flush_routes()
+    app.amqp.router = app.amqp.Router()
+    # The worker's queue selection sticks to the app's cached queues: drop it so a
+    # later worker starts from the default again.
+    app.amqp.__dict__.pop("queues", None)
+
+
+@pytest.fixture
+def celery_worker_parameters(celery_private_queue):
+    return {"queues": (celery_private_queue,)}
 
 
 @pytest.fixture

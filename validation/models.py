@@ -209,3 +209,71 @@ class OutlierPolicy(models.Model):
 
     def __str__(self) -> str:
         return str(self.template)
+
+
+class BatchStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class ValidationBatch(models.Model):
+    """A national run of the rules over every report of a period ("validate every
+    report of 2026M10"), with its progress and a downloadable CSV of violations."""
+
+    period = models.CharField(_("period"), max_length=16)
+    template = models.ForeignKey(
+        FormTemplate,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("report form"),
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=BatchStatus.choices,
+        default=BatchStatus.QUEUED,
+    )
+    progress_done = models.PositiveIntegerField(_("reports checked"), default=0)
+    progress_total = models.PositiveIntegerField(_("reports to check"), default=0)
+    reports_with_violations = models.PositiveIntegerField(
+        _("reports with violations"), default=0
+    )
+    errors = models.PositiveIntegerField(_("errors"), default=0)
+    warnings = models.PositiveIntegerField(_("warnings"), default=0)
+    result = models.FileField(
+        _("result (CSV)"), upload_to="validation/batches/", blank=True
+    )
+    failure = models.TextField(_("failure"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("started by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("validation batch")
+        verbose_name_plural = _("validation batches")
+
+    def __str__(self) -> str:
+        return f"{self.period} #{self.pk}"
+
+    @property
+    def is_working(self) -> bool:
+        return self.status in (BatchStatus.QUEUED, BatchStatus.RUNNING)
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.progress_total:
+            return 0 if self.is_working else 100
+        return min(100, self.progress_done * 100 // self.progress_total)

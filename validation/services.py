@@ -7,15 +7,29 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.audit import audit_context
 from core.text import nfc
+from forms.definition.grid import cell_grid
+from forms.definition.model import CellState
 from forms.definition.periods import parse_period
 from forms.models import FormVersion
-from reporting.models import Revision, Submission, SubmissionStatus
+from reporting.models import (
+    Notification,
+    Receipt,
+    Revision,
+    Submission,
+    SubmissionStatus,
+)
 from validation.declared import declared_rules
+from validation.engine import outliers
 from validation.engine.evaluate import FormSchema
 from validation.engine.rules import (
     CompiledRule,
@@ -26,7 +40,13 @@ from validation.engine.rules import (
     compile_rule,
     run_rules,
 )
-from validation.models import ValidationResult, ValidationRule, WarningExplanation
+from validation.models import (
+    OutlierPolicy,
+    ValidationResult,
+    ValidationRule,
+    WarningExplanation,
+)
+from validation.selectors import violation_cell_key
 
 THIS = (None, "", "")
 APPROVED = (SubmissionStatus.APPROVED, SubmissionStatus.ACCEPTED)
@@ -247,7 +267,9 @@ def values_check(*, submission: Submission, values: dict[str, str]) -> list[dict
     parsed, _problems = parse_submitted_values(version, values)
     complete = with_computed_cells(version, parsed)
     found = _check([submission], values_of=lambda _submission: complete)
-    return [violation_to_json(violation) for violation in found[submission.pk]]
+    return [
+        violation_to_json(violation) for violation in found[submission.pk]
+    ] + outliers_check(submission=submission, values=parsed)
 
 
 def revision_validate(*, revision: Revision) -> ValidationResult:
@@ -258,15 +280,15 @@ def revision_validate(*, revision: Revision) -> ValidationResult:
     violations = _check([submission], values_of=lambda _submission: revision.values)[
         submission.pk
     ]
-    payload = [violation_to_json(v) for v in violations]
+    payload = [violation_to_json(v) for v in violations] + outliers_check(
+        submission=submission, values=revision.values
+    )
     result, _created = ValidationResult.objects.update_or_create(
         revision=revision,
         defaults={
             "violations": payload,
-            "errors": sum(1 for v in violations if v.importance is Importance.ERROR),
-            "warnings": sum(
-                1 for v in violations if v.importance is Importance.WARNING
-            ),
+            "errors": sum(1 for v in payload if v["importance"] == "error"),
+            "warnings": sum(1 for v in payload if v["importance"] == "warning"),
         },
     )
     return result
@@ -286,14 +308,8 @@ def unexplained_warnings(
         violation
         for violation in result.violations
         if violation["importance"] == Importance.WARNING.value
-        and (violation["rule"], _cell_key(violation)) not in explained
+        and (violation["rule"], violation_cell_key(violation)) not in explained
     ]
-
-
-def _cell_key(violation: dict) -> str:
-    if violation["row"] is None and violation["column"] is None:
-        return ""
-    return f"{violation['row'] or '*'}:{violation['column'] or '*'}"
 
 
 def warning_explain(
@@ -312,3 +328,211 @@ def warning_explain(
             defaults={"text": text, "written_by": acting_user},
         )
         return explanation
+
+
+# --- Outliers against the unit's own history ----------------------------------------
+
+
+def _history_of(submission: Submission, policy: OutlierPolicy):
+    """Return the current values of the unit's earlier reports of the form (oldest
+    first), of the previous period and of the same period last year: one query."""
+    period = parse_period(submission.period)
+    earlier = []
+    cursor = period
+    for _step in range(policy.history_periods):
+        cursor = cursor.previous()
+        earlier.append(cursor.id)
+    previous_id = period.previous().id
+    last_year_id = period.same_period_last_year().id
+    rows = dict(
+        Submission.objects.filter(
+            template_id=submission.template_id,
+            org_unit_id=submission.org_unit_id,
+            period__in={*earlier, previous_id, last_year_id},
+            current_revision__isnull=False,
+        ).values_list("period", "current_revision__values")
+    )
+    history = [
+        _decimals(rows[period_id])
+        for period_id in reversed(earlier)
+        if period_id in rows
+    ]
+    return (
+        history,
+        _decimals(rows.get(previous_id) or {}),
+        _decimals(rows.get(last_year_id) or {}),
+    )
+
+
+def _shown(value: Decimal) -> str:
+    return format(value.quantize(Decimal("0.01")).normalize(), "f")
+
+
+def _outlier(code, row, column, value, reference, message) -> dict:
+    return {
+        "rule": code,
+        "importance": Importance.WARNING.value,
+        "row": row,
+        "column": column,
+        "left": format(value, "f"),
+        "right": format(reference, "f") if isinstance(reference, Decimal) else None,
+        "operator": ">",
+        "cells": [
+            {"form": None, "row": row, "column": column, "period": "", "scope": ""}
+        ],
+        "message": message,
+    }
+
+
+def outliers_check(*, submission: Submission, values: dict[str, str]) -> list[dict]:
+    """Return a warning for each numeric input cell far from the unit's own history
+    (z-score, modified z-score, change against the previous period and the same
+    period last year, a fixed range), by the form's outlier policy; none without
+    one. Messages are in the site language."""
+    policy = OutlierPolicy.objects.filter(template_id=submission.template_id).first()
+    if policy is None:
+        return []
+    numbers = {
+        cell: value
+        for cell, value in _decimals(values).items()
+        if isinstance(value, Decimal)
+    }
+    if not numbers:
+        return []
+    grid = cell_grid(submission.form_version.form_definition)
+    history, previous, last_year = _history_of(submission, policy)
+    found: list[dict] = []
+    with translation.override(settings.LANGUAGE_CODE):
+        for (row, column), value in sorted(numbers.items()):
+            spec = grid.get((row, column))
+            if spec is None or spec.state is not CellState.INPUT:
+                continue
+            found.extend(
+                _cell_outliers(policy, row, column, value, history, previous, last_year)
+            )
+    return found
+
+
+def _cell_outliers(policy, row, column, value, history, previous, last_year):
+    past = [
+        values[(row, column)]
+        for values in history
+        if isinstance(values.get((row, column)), Decimal)
+    ]
+    where = {"row": row, "column": column, "value": format(value, "f")}
+    if policy.z_score is not None:
+        score = outliers.z_score(value, past)
+        if score is not None and score > policy.z_score:
+            yield _outlier("OUTLIER_Z", row, column, value, policy.z_score, _(
+                "Row %(row)s, column %(column)s: %(value)s is far from this unit's "
+                "history (z-score %(score)s, above %(limit)s)."
+            ) % {**where, "score": _shown(score), "limit": _shown(policy.z_score)})  # fmt: skip
+    if policy.modified_z_score is not None:
+        score = outliers.modified_z_score(value, past)
+        if score is not None and score > policy.modified_z_score:
+            yield _outlier("OUTLIER_MZ", row, column, value, policy.modified_z_score, _(
+                "Row %(row)s, column %(column)s: %(value)s is far from this unit's "
+                "usual figures (modified z-score %(score)s, above %(limit)s)."
+            ) % {**where, "score": _shown(score),
+                 "limit": _shown(policy.modified_z_score)})  # fmt: skip
+    for code, limit, reference, text in (
+        ("OUTLIER_PREV", policy.change_percent, previous.get((row, column)), _(
+            "Row %(row)s, column %(column)s: %(value)s changed by %(change)s%% "
+            "against the previous period (%(reference)s)."
+        )),
+        ("OUTLIER_YEAR", policy.change_last_year_percent,
+         last_year.get((row, column)), _(
+            "Row %(row)s, column %(column)s: %(value)s changed by %(change)s%% "
+            "against the same period last year (%(reference)s)."
+        )),
+    ):  # fmt: skip
+        if limit is None or not isinstance(reference, Decimal):
+            continue
+        change = outliers.percent_change(value, reference)
+        if change is not None and abs(change) > limit:
+            yield _outlier(code, row, column, value, reference, text % {
+                **where, "change": _shown(change), "reference": format(reference, "f")
+            })  # fmt: skip
+    if policy.minimum is not None and value < policy.minimum:
+        yield _outlier("OUTLIER_MIN", row, column, value, policy.minimum, _(
+            "Row %(row)s, column %(column)s: %(value)s is below the minimum "
+            "%(limit)s."
+        ) % {**where, "limit": format(policy.minimum.normalize(), "f")})  # fmt: skip
+    if policy.maximum is not None and value > policy.maximum:
+        yield _outlier("OUTLIER_MAX", row, column, value, policy.maximum, _(
+            "Row %(row)s, column %(column)s: %(value)s is above the maximum "
+            "%(limit)s."
+        ) % {**where, "limit": format(policy.maximum.normalize(), "f")})  # fmt: skip
+
+
+# --- After a submission ---------------------------------------------------------------
+
+
+def submission_return_for_errors(
+    *, submission_id: int, revision_id: int, errors: int
+) -> bool:
+    """Send a submitted report back to its reporter because its revision breaks
+    error rules, and tell the submitter in the app. Return False (and change
+    nothing) unless the report is still submitted on that revision."""
+    with (
+        transaction.atomic(),
+        audit_context(acting_user=None, action="submission_return_for_errors"),
+    ):
+        locked = (
+            Submission.objects.select_for_update(of=("self",))
+            .select_related("template", "org_unit")
+            .get(pk=submission_id)
+        )
+        if (
+            locked.status != SubmissionStatus.SUBMITTED
+            or locked.current_revision_id != revision_id
+        ):
+            return False
+        locked.status = SubmissionStatus.RETURNED
+        locked.save(update_fields=["status", "updated_at"])
+        receipt = (
+            Receipt.objects.filter(submission_id=submission_id, revision_id=revision_id)
+            .order_by("-issued_at")
+            .first()
+        )
+        if receipt is not None:
+            with translation.override(settings.LANGUAGE_CODE):
+                subject = _("%(form)s of %(unit)s for %(period)s was sent back") % {
+                    "form": locked.template.code,
+                    "unit": locked.org_unit.name,
+                    "period": parse_period(locked.period).label,
+                }
+                body = ngettext(
+                    "The check found %(count)d error. Correct the marked cells and "
+                    "submit again.",
+                    "The check found %(count)d errors. Correct the marked cells and "
+                    "submit again.",
+                    errors,
+                ) % {"count": errors}
+            Notification.objects.get_or_create(
+                user_id=receipt.submitted_by_id,
+                key=f"validation-returned:{revision_id}",
+                defaults={
+                    "subject": subject[:255],
+                    "body": body,
+                    "url": reverse(
+                        "reporting:entry",
+                        args=[locked.template_id, locked.org_unit_id, locked.period],
+                    ),
+                },
+            )
+        return True
+
+
+def submission_validate_after_submit(*, submission_id: int, revision_id: int):
+    """Check the submitted revision and store the result; errors send the report
+    back to the reporter, warnings wait for explanations. Idempotent."""
+    revision = Revision.objects.get(pk=revision_id, submission_id=submission_id)
+    result = revision_validate(revision=revision)
+    if result.errors:
+        submission_return_for_errors(
+            submission_id=submission_id,
+            revision_id=revision_id,
+            errors=result.errors,
+        )
+    return result

@@ -892,6 +892,7 @@
     window.clearTimeout(journalTimer);
     journalTimer = window.setTimeout(writeJournal, 250);
     scheduleAutosave();
+    scheduleCheck();
   }
 
   function changed(input) {
@@ -950,6 +951,84 @@
       });
     });
   }
+
+  /* --- Checks while typing --------------------------------------------------------- */
+  /* The typed values go to the server's rule engine after a short pause; the cells a
+     violation involves are marked with its message, and the list under the grid
+     repeats them. Nothing is saved by a check. */
+
+  var checkTimer = null;
+  var checkSequence = 0;
+  var liveList = byId("live-violation-list");
+
+  function cellOf(key) {
+    var element = inputByKey[key] || outputByKey[key] ||
+      grid.querySelector("[data-cell='" + key.replace(/'/g, "") + "']");
+    return element ? element.closest("td") : null;
+  }
+
+  function markViolations(violations, listed) {
+    Array.prototype.forEach.call(grid.querySelectorAll("td.has-violation"), function (td) {
+      td.classList.remove("has-violation", "violation-error", "violation-warning", "violation-info");
+      Array.prototype.forEach.call(td.querySelectorAll(".cell-violation"), function (note) {
+        note.remove();
+      });
+    });
+    if (liveList && listed) {
+      liveList.textContent = "";
+    }
+    violations.forEach(function (violation) {
+      var seen = {};
+      (violation.cells || []).forEach(function (cell) {
+        var key = cell.row + ":" + cell.column;
+        if (cell.form || cell.period || cell.scope || seen[key]) {
+          return;
+        }
+        seen[key] = true;
+        var td = cellOf(key);
+        if (!td) {
+          return;
+        }
+        td.classList.add("has-violation", "violation-" + violation.importance);
+        var note = document.createElement("span");
+        note.className = "cell-violation";
+        note.textContent = violation.message;
+        td.appendChild(note);
+      });
+      if (liveList && listed) {
+        var item = document.createElement("li");
+        item.className = "violation violation-" + violation.importance;
+        var tag = document.createElement("span");
+        tag.className = "tag";
+        tag.textContent = messages[violation.importance] || violation.importance;
+        item.appendChild(tag);
+        item.appendChild(document.createTextNode(" " + violation.message));
+        liveList.appendChild(item);
+      }
+    });
+  }
+
+  function checkNow() {
+    checkSequence += 1;
+    var sequence = checkSequence;
+    post(config.checkUrl, { values: collect().values }).then(function (reply) {
+      if (sequence === checkSequence && reply.status === 200) {
+        markViolations(reply.data.violations || [], true);
+      }
+    }).catch(function () {
+      /* Offline: the check runs again on the next change and on submit. */
+    });
+  }
+
+  function scheduleCheck() {
+    if (!config.checkUrl) {
+      return;
+    }
+    window.clearTimeout(checkTimer);
+    checkTimer = window.setTimeout(checkNow, config.checkMs || 400);
+  }
+
+  markViolations(config.violations || [], false);
 
   function retryLater(message) {
     attempt += 1;

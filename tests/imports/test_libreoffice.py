@@ -75,8 +75,15 @@ def test_a_template_resaved_by_libreoffice_uploads_exactly_what_was_filled(tmp_p
     # when LibreOffice opens and saves it, and it is uploaded
     job = upload(setup.reporter, resave(data, tmp_path))
 
-    # then the dry run finds exactly the figures filled, and no problem
-    assert job.summary["conflicts"] == []
+    # then the dry run finds exactly the figures filled, and no problem with the file
+    # (the figures are arbitrary, so the form's own rules may warn about them: that is
+    # the validation preview, which does not block the import)
+    file_problems = [
+        conflict
+        for conflict in job.summary["conflicts"]
+        if not conflict["code"].startswith("validation_")
+    ]
+    assert file_problems == []
     assert job.summary["counts"]["created"] == len(filled)
     job = commit(setup.reporter, job)
     values = Submission.objects.get().current_revision.values

@@ -7,7 +7,6 @@ start empty here, so the units come from make_small_tree and the form from the c
 
 import datetime
 import time
-import uuid
 
 import pytest
 from django.core import mail
@@ -25,31 +24,6 @@ from tests.orgunits.factories import make_small_tree
 from tests.reporting.factories import assign, catalog_version
 
 DAY = datetime.date(2026, 3, 1)
-
-
-@pytest.fixture
-def private_queue():
-    return f"test-receipts-{uuid.uuid4().hex}"
-
-
-@pytest.fixture
-def celery_app(celery_app, private_queue):
-    """Route every task of this test to a queue of its own: other suites sharing the
-    Redis server run workers too, and must not take these tasks (nor this worker
-    theirs)."""
-    saved = celery_app.conf.task_routes
-    celery_app.conf.task_routes = {"*": {"queue": private_queue}}
-    celery_app.amqp.flush_routes()
-    celery_app.amqp.router = celery_app.amqp.Router()
-    yield celery_app
-    celery_app.conf.task_routes = saved
-    celery_app.amqp.flush_routes()
-    celery_app.amqp.router = celery_app.amqp.Router()
-
-
-@pytest.fixture
-def celery_worker_parameters(private_queue):
-    return {"queues": (private_queue,)}
 
 
 def wait_until_emailed(receipt_id: int, timeout: float = 30.0) -> Receipt:

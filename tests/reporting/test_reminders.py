@@ -1,7 +1,6 @@
 """Reminders: one digest per person and day, nothing sent twice, through a worker."""
 
 import datetime
-import uuid
 
 import pytest
 from django.core import mail
@@ -194,14 +193,8 @@ def test_nobody_marks_another_persons_notification(client, due):
 
 # --- Through a real Celery worker ----------------------------------------------------------
 
-QUEUE = f"test-reminders-{uuid.uuid4().hex[:8]}"
-
-
-@pytest.fixture
-def celery_worker_parameters():
-    # A queue of its own: workers of other test runs on the same broker never take
-    # this task, and this worker never takes theirs.
-    return {"queues": (QUEUE,), "perform_ping_check": False}
+# The worker reads a queue of its own (tests/conftest.py: celery_app), where every
+# task of the test is routed.
 
 
 @pytest.mark.django_db(transaction=True)
@@ -212,12 +205,12 @@ def test_the_beat_task_sends_one_digest_through_a_worker(celery_worker, settings
     assign(version, tree.province, first_period="2026M2")
     reporter = make_user(role="reporter", unit=tree.commune, email="an.hoa@example.vn")
 
-    result = reminders_send_due.apply_async(
-        args=[THREE_DAYS_BEFORE.isoformat()], queue=QUEUE
-    ).get(timeout=60)
-    again = reminders_send_due.apply_async(
-        args=[THREE_DAYS_BEFORE.isoformat()], queue=QUEUE
-    ).get(timeout=60)
+    result = reminders_send_due.apply_async(args=[THREE_DAYS_BEFORE.isoformat()]).get(
+        timeout=60
+    )
+    again = reminders_send_due.apply_async(args=[THREE_DAYS_BEFORE.isoformat()]).get(
+        timeout=60
+    )
 
     assert result == {"day": "2026-03-07", "notified": 1, "emailed": 1}
     assert again == {"day": "2026-03-07", "notified": 0, "emailed": 0}
