@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from validation.models import ValidationBatch, ValidationRule
+from validation.models import OutlierPolicy, ValidationBatch, ValidationRule
 
 
 @admin.register(ValidationRule)
@@ -11,6 +11,25 @@ class ValidationRuleAdmin(admin.ModelAdmin):
     list_filter = ["importance", "is_active"]
     search_fields = ["code", "name", "template__code"]
     raw_id_fields = ["template"]
+
+
+@admin.register(OutlierPolicy)
+class OutlierPolicyAdmin(admin.ModelAdmin):
+    """Thresholds of the outlier warnings, one set per form."""
+
+    list_display = [
+        "template",
+        "z_score",
+        "modified_z_score",
+        "change_percent",
+        "change_last_year_percent",
+        "minimum",
+        "maximum",
+        "history_periods",
+    ]
+    list_select_related = ["template"]
+    raw_id_fields = ["template"]
+    search_fields = ["template__code"]
 
 
 @admin.register(ValidationBatch)

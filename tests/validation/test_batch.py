@@ -181,3 +181,25 @@ def test_a_real_worker_runs_the_batch_after_the_commit(celery_worker):
     assert batch.status == BatchStatus.DONE, batch.failure
     assert (batch.progress_done, batch.errors) == (2, 2)
     assert len(rows_of(batch)) == 3
+
+
+@pytest.mark.django_db
+def test_administrators_set_outlier_thresholds_per_form(client):
+    from django.urls import reverse
+
+    from tests.factories import make_user
+    from tests.reporting.factories import catalog_version
+
+    version = catalog_version()
+    client.force_login(make_user(is_superuser=True, is_staff=True))
+    response = client.post(
+        reverse("admin:validation_outlierpolicy_add"),
+        {
+            "template": version.template_id,
+            "z_score": "2.5",
+            "modified_z_score": "3.5",
+            "history_periods": 6,
+        },
+    )
+    assert response.status_code == 302
+    assert version.template.outlier_policy.z_score == 2.5
