@@ -23,6 +23,7 @@ from validation.engine.evaluate import (
     _truthy,
     compare,
     power,
+    strategy_references,
 )
 from validation.engine.syntax import Binary, Boolean, Call, Number, Reference, Unary
 
@@ -308,36 +309,12 @@ def compile_items(node, schema: FormSchema, instance: Instance) -> list[tuple]:
     compiled form of ``strategy_items``: a list of (source, key, zero counts as
     missing) for single cells, (reader, None, zero counts as missing) for ranges."""
     items: list[tuple] = []
-
-    def visit(item, remove_zeros: bool, period: str = "", scope: str = ""):
-        if isinstance(item, Reference):
-            resolved = _resolve(item, schema, instance, period, scope)
-            if len(resolved) == 1:
-                items.append((resolved[0][0], resolved[0][1], remove_zeros))
-            else:
-                items.append((_reader(resolved), None, remove_zeros))
-        elif isinstance(item, Unary):
-            visit(item.operand, remove_zeros)
-        elif isinstance(item, Binary):
-            visit(item.left, remove_zeros)
-            visit(item.right, remove_zeros)
-        elif isinstance(item, Call):
-            if item.name in ("isNull", "isNotNull", "firstNonNull"):
-                return
-            if item.name in ("previous", "lastYear", "children"):
-                visit(
-                    item.arguments[0],
-                    remove_zeros,
-                    period={"previous": "previous", "lastYear": "lastYear"}.get(
-                        item.name, ""
-                    ),
-                    scope="children" if item.name == "children" else "",
-                )
-                return
-            for argument in item.arguments:
-                visit(argument, remove_zeros or item.name == "removeZeros")
-
-    visit(node, False)
+    for reference, remove_zeros, period, scope in strategy_references(node):
+        resolved = _resolve(reference, schema, instance, period, scope)
+        if len(resolved) == 1:
+            items.append((resolved[0][0], resolved[0][1], remove_zeros))
+        else:
+            items.append((_reader(resolved), None, remove_zeros))
     return items
 
 

@@ -357,42 +357,50 @@ def compare(left, operator: str, right) -> bool:
     return left <= right
 
 
-def strategy_items(node, evaluator: Evaluator) -> tuple[int, int]:
-    """Count the values a side depends on for the missing-value strategy: return
-    (items, missing). References inside isNull/isNotNull/firstNonNull do not count;
-    inside removeZeros a zero counts as missing."""
-    counts = [0, 0]
+DATA_SOURCES = {
+    "previous": ("previous", ""),
+    "lastYear": ("lastYear", ""),
+    "children": ("", "children"),
+}
+
+
+def strategy_references(node):
+    """Yield (reference, zero counts as missing, period, scope) for every value a side
+    depends on for its missing-value strategy. References inside isNull, isNotNull
+    and firstNonNull do not count; inside removeZeros a zero counts as missing."""
 
     def visit(item, remove_zeros: bool, period: str = "", scope: str = ""):
         if isinstance(item, Reference):
-            counts[0] += 1
-            value = _number(evaluator.raw(item, period=period, scope=scope))
-            if value is None or (remove_zeros and value == 0):
-                counts[1] += 1
-            return
-        if isinstance(item, Unary):
-            visit(item.operand, remove_zeros)
+            yield item, remove_zeros, period, scope
+        elif isinstance(item, Unary):
+            yield from visit(item.operand, remove_zeros)
         elif isinstance(item, Binary):
-            visit(item.left, remove_zeros)
-            visit(item.right, remove_zeros)
+            yield from visit(item.left, remove_zeros)
+            yield from visit(item.right, remove_zeros)
         elif isinstance(item, Call):
             if item.name in ("isNull", "isNotNull", "firstNonNull"):
                 return
-            if item.name in ("previous", "lastYear", "children"):
-                visit(
-                    item.arguments[0],
-                    remove_zeros,
-                    period={"previous": "previous", "lastYear": "lastYear"}.get(
-                        item.name, ""
-                    ),
-                    scope="children" if item.name == "children" else "",
+            if item.name in DATA_SOURCES:
+                yield from visit(
+                    item.arguments[0], remove_zeros, *DATA_SOURCES[item.name]
                 )
                 return
             for argument in item.arguments:
-                visit(argument, remove_zeros or item.name == "removeZeros")
+                yield from visit(argument, remove_zeros or item.name == "removeZeros")
 
-    visit(node, False)
-    return counts[0], counts[1]
+    yield from visit(node, False)
+
+
+def strategy_items(node, evaluator: Evaluator) -> tuple[int, int]:
+    """Count the values a side depends on for the missing-value strategy: return
+    (items, missing) — see ``strategy_references``."""
+    items = missing = 0
+    for reference, remove_zeros, period, scope in strategy_references(node):
+        items += 1
+        value = _number(evaluator.raw(reference, period=period, scope=scope))
+        if value is None or (remove_zeros and value == 0):
+            missing += 1
+    return items, missing
 
 
 Compiled = Callable[[Evaluator], object]
