@@ -46,7 +46,9 @@ STATUS_LABELS = {
     SubmissionStatus.DRAFT.value: SubmissionStatus.DRAFT.label,
     SubmissionStatus.SUBMITTED.value: SubmissionStatus.SUBMITTED.label,
     SubmissionStatus.RETURNED.value: SubmissionStatus.RETURNED.label,
-    SubmissionStatus.APPROVED.value: SubmissionStatus.APPROVED.label,
+    SubmissionStatus.AWAITING_REVIEW.value: SubmissionStatus.AWAITING_REVIEW.label,
+    # Approved by every level, accepted or not.
+    SubmissionStatus.APPROVED.value: gettext_lazy("Approved"),
 }
 
 REPORT = "report"
@@ -272,7 +274,7 @@ def _inbox_sql(
             LEFT JOIN reporting_submission s
               ON s.template_id = o.template_id AND s.org_unit_id = o.unit_id
              AND s.period = o.period
-            WHERE o.role = 'report' OR s.status = 'submitted'
+            WHERE o.role = 'report' OR s.status = 'awaiting_review'
         ),
         flagged AS (
             SELECT i.*,

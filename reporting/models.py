@@ -77,9 +77,10 @@ class Assignment(models.Model):
 
 class SubmissionStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
-    SUBMITTED = "submitted", _("Submitted")
+    SUBMITTED = "submitted", _("Submitted, being checked")
     RETURNED = "returned", _("Returned")
-    APPROVED = "approved", _("Approved")
+    AWAITING_REVIEW = "awaiting_review", _("Awaiting review")
+    APPROVED = "approved", _("Approved, awaiting acceptance")
     ACCEPTED = "accepted", _("Accepted")
 
 
@@ -127,6 +128,21 @@ class Submission(models.Model):
     updated_at = models.DateTimeField(_("last change"), auto_now=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     submitted_late = models.BooleanField(_("submitted late"), default=False)
+    # The approval chain this report climbs, fixed when it is submitted (levels
+    # above the unit, lowest first), and how far it has climbed.
+    chain_levels = ArrayField(
+        models.SlugField(max_length=32), default=list, blank=True, editable=False
+    )
+    chain_top_accepts = models.BooleanField(default=False, editable=False)
+    approved_levels = ArrayField(
+        models.SlugField(max_length=32),
+        default=list,
+        blank=True,
+        editable=False,
+        verbose_name=_("approved by levels"),
+    )
+    # A compiled report whose sources changed since it was compiled.
+    is_stale = models.BooleanField(_("out of date"), default=False)
 
     class Meta:
         verbose_name = _("report")

@@ -34,11 +34,13 @@ SHOWN_STATUSES = (
     SubmissionStatus.DRAFT.value,
     SubmissionStatus.SUBMITTED.value,
     SubmissionStatus.RETURNED.value,
+    SubmissionStatus.AWAITING_REVIEW.value,
     SubmissionStatus.APPROVED.value,
 )
 # A report counts as sent (DHIS2's "actual report") once submitted and until returned.
 SENT_STATUSES = (
     SubmissionStatus.SUBMITTED.value,
+    SubmissionStatus.AWAITING_REVIEW.value,
     SubmissionStatus.APPROVED.value,
     SubmissionStatus.ACCEPTED.value,
 )

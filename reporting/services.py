@@ -262,9 +262,11 @@ def _digest(submission: Submission, values: dict[str, str]) -> str:
     )
 
 
-def _check_editable(
+def submission_check_editable(
     acting_user, submission: Submission, *, today: datetime.date
 ) -> WindowState:
+    """Raise SubmissionNotEditable unless ``acting_user`` may change the report
+    today; return the entry window's state (open or late)."""
     return _check_editable_in(
         acting_user,
         submission,
@@ -282,7 +284,7 @@ def _check_editable_in(
     window,
     exception_until,
 ) -> WindowState:
-    """Check as ``_check_editable`` does, the window and the lock exception coming
+    """Check as ``submission_check_editable`` does, the window and the lock exception coming
     from the callables ``window`` and ``exception_until`` (cached by bulk saves)."""
     if not user_has_role(acting_user, "reporter", submission.org_unit):
         raise SubmissionNotEditable(
@@ -395,7 +397,7 @@ def submission_save_draft(
             .select_related("template", "form_version", "org_unit", "current_revision")
             .get(pk=submission.pk)
         )
-        _check_editable(acting_user, locked, today=today)
+        submission_check_editable(acting_user, locked, today=today)
         current = locked.current_revision
         if locked.revision_count != base_revision:
             raise SubmissionConflict(
@@ -436,7 +438,7 @@ def submission_restore(
             .select_related("template", "form_version", "org_unit", "current_revision")
             .get(pk=submission.pk)
         )
-        _check_editable(acting_user, locked, today=today)
+        submission_check_editable(acting_user, locked, today=today)
         if locked.revision_count != base_revision:
             old = locked.revisions.get(number=revision_number)
             raise SubmissionConflict(
@@ -456,56 +458,19 @@ def submission_restore(
         )
 
 
-def _receipt_number(issued: datetime.datetime) -> str:
+def receipt_issue(*, acting_user, submission: Submission) -> Receipt:
+    """Issue the receipt for the submission of ``submission``'s current revision."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT nextval('reporting_receipt_number_seq')")
         (sequence,) = cursor.fetchone()
-    return f"BN{issued:%Y%m%d}-{sequence:07d}"
-
-
-def submission_submit(
-    *, acting_user, submission: Submission, base_revision: int, today=None
-) -> Receipt:
-    """Send the report up: it becomes "submitted" and a receipt is issued.
-
-    Validation and approval take it from here through ``reporting.tasks``; the
-    receipt is e-mailed to the submitter after the commit.
-    """
-    from reporting.tasks import submission_submitted
-
-    today = today or timezone.localdate()
-    with (
-        transaction.atomic(),
-        audit_context(acting_user=acting_user, action="submission_submit"),
-    ):
-        locked = (
-            Submission.objects.select_for_update(of=("self",))
-            .select_related("template", "form_version", "org_unit", "current_revision")
-            .get(pk=submission.pk)
-        )
-        state = _check_editable(acting_user, locked, today=today)
-        if locked.revision_count != base_revision:
-            raise SubmissionConflict(
-                locked, base_revision, locked.current_revision.values, {}
-            )
-        if locked.current_revision is None:
-            raise SubmissionNotEditable(_("Save the report before submitting it."))
-        now = timezone.now()
-        locked.status = SubmissionStatus.SUBMITTED
-        locked.submitted_at = now
-        locked.submitted_late = state is WindowState.LATE
-        locked.save(
-            update_fields=["status", "submitted_at", "submitted_late", "updated_at"]
-        )
-        receipt = Receipt.objects.create(
-            number=_receipt_number(timezone.localtime(now)),
-            submission=locked,
-            revision=locked.current_revision,
-            submitted_by=acting_user,
-            digest=locked.current_revision.digest,
-        )
-        submission_submitted.delay_on_commit(locked.pk, receipt.pk)
-        return receipt
+    issued = timezone.localtime(submission.submitted_at or timezone.now())
+    return Receipt.objects.create(
+        number=f"BN{issued:%Y%m%d}-{sequence:07d}",
+        submission=submission,
+        revision=submission.current_revision,
+        submitted_by=acting_user,
+        digest=submission.current_revision.digest,
+    )
 
 
 def lock_exception_grant(

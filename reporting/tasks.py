@@ -9,28 +9,6 @@ from django.db import InterfaceError, OperationalError
 
 @shared_task(
     acks_late=True,
-    autoretry_for=(OperationalError, InterfaceError, ConnectionError),
-    retry_backoff=True,
-    max_retries=5,
-)
-def submission_submitted(submission_id: int, receipt_id: int) -> None:
-    """Everything that follows a submission: the check of the submitted revision
-    (errors send the report back), then the receipt e-mail. Both are idempotent."""
-    from reporting.models import Receipt
-    from reporting.notify import receipt_email_send
-    from validation.services import submission_validate_after_submit
-
-    revision_id = Receipt.objects.values_list("revision_id", flat=True).get(
-        pk=receipt_id
-    )
-    submission_validate_after_submit(
-        submission_id=submission_id, revision_id=revision_id
-    )
-    receipt_email_send(receipt_id=receipt_id)
-
-
-@shared_task(
-    acks_late=True,
     autoretry_for=(OperationalError, InterfaceError, ConnectionError, SMTPException),
     retry_backoff=True,
     max_retries=5,

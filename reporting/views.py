@@ -40,9 +40,9 @@ from reporting.services import (
     SubmissionValuesInvalid,
     submission_open,
     submission_save_draft,
-    submission_submit,
 )
 from validation.selectors import revision_findings
+from workflow.services import submission_submit
 
 AUTOSAVE_AFTER_MS = 4000
 LIVE_CHECK_AFTER_MS = 400

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.db import models
+
 from reporting.models import Submission
 from validation.models import ValidationResult
 
@@ -71,3 +73,36 @@ def revision_findings(submission: Submission | None) -> RevisionFindings | None:
             Finding(violation, cell, explained.get((violation["rule"], cell), ""))
         )
     return RevisionFindings(result, findings)
+
+
+def latest_result_flags(submission_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Return (errors, unexplained warnings) of each report's current revision's
+    check, by submission id; reports never checked are left out. Two queries."""
+    from validation.models import WarningExplanation
+
+    results = ValidationResult.objects.filter(
+        revision__submission_id__in=submission_ids,
+        revision__submission__current_revision_id=models.F("revision_id"),
+    ).values_list("revision__submission_id", "errors", "warnings", "violations")
+    flagged = {}
+    warned = []
+    for submission_id, errors, warnings, violations in results:
+        flagged[submission_id] = (errors, violations if warnings else [])
+        if warnings:
+            warned.append(submission_id)
+    explained: dict[int, set] = {}
+    for submission_id, rule, cell in WarningExplanation.objects.filter(
+        submission_id__in=warned
+    ).values_list("submission_id", "rule", "cell"):
+        explained.setdefault(submission_id, set()).add((rule, cell))
+    flags = {}
+    for submission_id, (errors, violations) in flagged.items():
+        done = explained.get(submission_id, set())
+        unexplained = sum(
+            1
+            for violation in violations
+            if violation["importance"] == "warning"
+            and (violation["rule"], violation_cell_key(violation)) not in done
+        )
+        flags[submission_id] = (errors, unexplained)
+    return flags

@@ -10,10 +10,8 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from core.audit import audit_context
 from core.text import nfc
@@ -22,8 +20,6 @@ from forms.definition.model import CellState
 from forms.definition.periods import parse_period
 from forms.models import FormVersion
 from reporting.models import (
-    Notification,
-    Receipt,
     Revision,
     Submission,
     SubmissionStatus,
@@ -492,71 +488,8 @@ def _cell_outliers(policy, row, column, value, history, previous, last_year):
 # --- After a submission ---------------------------------------------------------------
 
 
-def submission_return_for_errors(
-    *, submission_id: int, revision_id: int, errors: int
-) -> bool:
-    """Send a submitted report back to its reporter because its revision breaks
-    error rules, and tell the submitter in the app. Return False (and change
-    nothing) unless the report is still submitted on that revision."""
-    with (
-        transaction.atomic(),
-        audit_context(acting_user=None, action="submission_return_for_errors"),
-    ):
-        locked = (
-            Submission.objects.select_for_update(of=("self",))
-            .select_related("template", "org_unit")
-            .get(pk=submission_id)
-        )
-        if (
-            locked.status != SubmissionStatus.SUBMITTED
-            or locked.current_revision_id != revision_id
-        ):
-            return False
-        locked.status = SubmissionStatus.RETURNED
-        locked.save(update_fields=["status", "updated_at"])
-        receipt = (
-            Receipt.objects.filter(submission_id=submission_id, revision_id=revision_id)
-            .order_by("-issued_at")
-            .first()
-        )
-        if receipt is not None:
-            with translation.override(settings.LANGUAGE_CODE):
-                subject = _("%(form)s of %(unit)s for %(period)s was sent back") % {
-                    "form": locked.template.code,
-                    "unit": locked.org_unit.name,
-                    "period": parse_period(locked.period).label,
-                }
-                body = ngettext(
-                    "The check found %(count)d error. Correct the marked cells and "
-                    "submit again.",
-                    "The check found %(count)d errors. Correct the marked cells and "
-                    "submit again.",
-                    errors,
-                ) % {"count": errors}
-            Notification.objects.get_or_create(
-                user_id=receipt.submitted_by_id,
-                key=f"validation-returned:{revision_id}",
-                defaults={
-                    "subject": subject[:255],
-                    "body": body,
-                    "url": reverse(
-                        "reporting:entry",
-                        args=[locked.template_id, locked.org_unit_id, locked.period],
-                    ),
-                },
-            )
-        return True
-
-
 def submission_validate_after_submit(*, submission_id: int, revision_id: int):
-    """Check the submitted revision and store the result; errors send the report
-    back to the reporter, warnings wait for explanations. Idempotent."""
+    """Check the submitted revision and store the result (once per revision); the
+    workflow then returns the report on errors or sends it for review."""
     revision = Revision.objects.get(pk=revision_id, submission_id=submission_id)
-    result = revision_validate(revision=revision)
-    if result.errors:
-        submission_return_for_errors(
-            submission_id=submission_id,
-            revision_id=revision_id,
-            errors=result.errors,
-        )
-    return result
+    return revision_validate(revision=revision)

@@ -203,11 +203,15 @@ def test_periods_open_ahead_and_stop_at_the_last_period(tree):
 
 def test_district_reviewer_sees_submitted_reports_below_only(tree, monthly):
     # given reports in both districts, submitted, draft and approved
-    make_submission(monthly, tree.commune, "2026M2", SubmissionStatus.SUBMITTED)
-    make_submission(monthly, tree.sibling_commune, "2026M1", SubmissionStatus.SUBMITTED)
+    make_submission(monthly, tree.commune, "2026M2", SubmissionStatus.AWAITING_REVIEW)
+    make_submission(
+        monthly, tree.sibling_commune, "2026M1", SubmissionStatus.AWAITING_REVIEW
+    )
     make_submission(monthly, tree.sibling_commune, "2026M2", SubmissionStatus.DRAFT)
     make_submission(monthly, tree.commune, "2026M1", SubmissionStatus.APPROVED)
-    make_submission(monthly, tree.other_commune, "2026M1", SubmissionStatus.SUBMITTED)
+    make_submission(
+        monthly, tree.other_commune, "2026M1", SubmissionStatus.AWAITING_REVIEW
+    )
     reviewer = make_user(role="reviewer", unit=tree.district)
 
     # when the district reviewer opens the inbox
@@ -217,8 +221,8 @@ def test_district_reviewer_sees_submitted_reports_below_only(tree, monthly):
     # deadline first; drafts, approved reports and the other district stay out
     code = monthly.template.code
     assert rows(page) == [
-        ("review", code, "T9002", "2026M1", "submitted"),
-        ("review", code, "T9001", "2026M2", "submitted"),
+        ("review", code, "T9002", "2026M1", "awaiting_review"),
+        ("review", code, "T9001", "2026M2", "awaiting_review"),
     ]
     with translation.override("en"):
         assert page.items[0].action_label == "Review"
@@ -250,7 +254,7 @@ def test_filters_by_form_period_and_status(tree, monthly):
 def test_pages_hold_per_page_rows_and_a_page_past_the_end_shows_the_last(tree, monthly):
     reviewer = make_user(role="reviewer", unit=tree.province)
     for unit in (tree.commune, tree.sibling_commune, tree.other_commune):
-        make_submission(monthly, unit, "2026M1", SubmissionStatus.SUBMITTED)
+        make_submission(monthly, unit, "2026M1", SubmissionStatus.AWAITING_REVIEW)
 
     first = inbox_page(reviewer, per_page=2, page=1, today=TODAY)
     beyond = inbox_page(reviewer, per_page=2, page=9, today=TODAY)

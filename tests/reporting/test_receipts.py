@@ -24,11 +24,11 @@ from reporting.receipts import Verdict, access_receipt_by_number, receipt_verify
 from reporting.services import (
     submission_open,
     submission_save_draft,
-    submission_submit,
 )
 from tests.factories import make_user
 from tests.orgunits.factories import make_small_tree
 from tests.reporting.factories import assign, catalog_version
+from workflow.services import submission_submit
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.date(2026, 3, 1)

@@ -16,12 +16,12 @@ from reporting.notify import receipt_email_send
 from reporting.services import (
     submission_open,
     submission_save_draft,
-    submission_submit,
 )
-from reporting.tasks import submission_submitted
 from tests.factories import make_user
 from tests.orgunits.factories import make_small_tree
 from tests.reporting.factories import assign, catalog_version
+from workflow.services import submission_submit
+from workflow.tasks import submission_submitted
 
 DAY = datetime.date(2026, 3, 1)
 

@@ -15,11 +15,11 @@ from reporting.services import (
     submission_open,
     submission_restore,
     submission_save_draft,
-    submission_submit,
 )
 from tests.factories import make_user
 from tests.orgunits.factories import make_small_tree
 from tests.reporting.factories import assign, catalog_version
+from workflow.services import submission_submit
 
 DAY = datetime.date(2026, 3, 1)
 

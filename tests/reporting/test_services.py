@@ -14,10 +14,10 @@ from reporting.services import (
     submission_open,
     submission_restore,
     submission_save_draft,
-    submission_submit,
 )
 from tests.factories import make_user
 from tests.reporting.factories import assign, catalog_version
+from workflow.services import submission_submit
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.date(2026, 3, 1)

@@ -22,12 +22,12 @@ from reporting.services import (
     lock_exception_grant,
     submission_open,
     submission_save_draft,
-    submission_submit,
 )
 from reporting.windows import window_banner_of
 from tests.factories import make_user
 from tests.orgunits.factories import make_small_tree
 from tests.reporting.factories import CATALOG, assign
+from workflow.services import submission_submit
 
 D = datetime.date
 OPEN, LATE, LOCKED, NOT_OPEN = (

@@ -1,6 +1,6 @@
 """The submit path with a real Celery worker on the real Redis broker: the submitted
-revision is checked, errors send the report back with a notification, warnings keep
-it submitted and wait for explanations; results are stored with the revision.
+revision is checked, errors send the report back with a notification, otherwise it
+awaits review (warnings wait for explanations); results are stored with the revision.
 
 Transactional: the worker reads what the submission committed. The database may start
 empty here, so the units come from make_small_tree and the form from the catalog.
@@ -15,18 +15,15 @@ from reporting.models import Notification, Submission, SubmissionStatus
 from reporting.services import (
     submission_open,
     submission_save_draft,
-    submission_submit,
 )
 from tests.factories import make_user
 from tests.orgunits.factories import make_small_tree
 from tests.reporting.factories import assign, catalog_version
 from validation.models import ValidationResult, ValidationRule
 from validation.selectors import violation_cell_key
-from validation.services import (
-    submission_validate_after_submit,
-    unexplained_warnings,
-    warning_explain,
-)
+from validation.services import unexplained_warnings, warning_explain
+from workflow.models import ApprovalEvent
+from workflow.services import submission_submit, submission_validation_record
 
 DAY = datetime.date(2026, 3, 1)
 CLEAN = {"02:2": "120", "03:2": "15", "04:2": "30", "11:2": "150"}
@@ -88,26 +85,33 @@ def test_an_error_sends_the_report_back_with_a_notification(celery_worker, draft
     assert str(result.errors) in notification.body
     assert "lỗi" in notification.body
 
-    # when the check runs again (a retry)
-    submission_validate_after_submit(
-        submission_id=submission.pk, revision_id=revision.pk
+    # when the check's outcome is recorded again (a retry)
+    repeated = submission_validation_record(
+        submission_id=submission.pk, revision_id=revision.pk, errors=result.errors
     )
 
     # then nothing more happens
+    assert repeated is None
     assert Notification.objects.filter(user=reporter).count() == 1
+    assert list(
+        ApprovalEvent.objects.filter(submission=submission).values_list(
+            "action", flat=True
+        )
+    ) == ["submit", "validation_failed"]
     assert ValidationResult.objects.filter(revision=revision).count() == 1
 
 
-def test_clean_data_stays_submitted_with_an_empty_result(celery_worker, draft):
+def test_clean_data_awaits_review_with_an_empty_result(celery_worker, draft):
     reporter, submission = draft
     revision = submit(reporter, submission, CLEAN)
-    result = wait_for_result(revision)
+    result = wait_for_result(revision, status=SubmissionStatus.AWAITING_REVIEW)
     assert (result.errors, result.warnings, result.violations) == (0, 0, [])
-    assert Submission.objects.get(pk=submission.pk).status == SubmissionStatus.SUBMITTED
     assert not Notification.objects.filter(user=reporter).exists()
 
 
-def test_a_warning_keeps_the_report_submitted_until_explained(celery_worker, draft):
+def test_a_warning_waits_for_an_explanation_while_the_report_awaits_review(
+    celery_worker, draft
+):
     # given a designed warning rule the figures break
     reporter, submission = draft
     ValidationRule.objects.create(
@@ -123,11 +127,10 @@ def test_a_warning_keeps_the_report_submitted_until_explained(celery_worker, dra
 
     # when the report is submitted with 11:2 short of the total
     revision = submit(reporter, submission, {**CLEAN, "11:2": "7"})
-    result = wait_for_result(revision)
+    result = wait_for_result(revision, status=SubmissionStatus.AWAITING_REVIEW)
 
-    # then it stays submitted, with one warning waiting for an explanation
+    # then it awaits review, with one warning waiting for an explanation
     submission = Submission.objects.get(pk=submission.pk)
-    assert submission.status == SubmissionStatus.SUBMITTED
     assert (result.errors, result.warnings) == (0, 1)
     [warning] = unexplained_warnings(submission, result)
 
@@ -161,8 +164,11 @@ def test_a_result_for_an_older_revision_does_not_return_the_report(draft):
         status=SubmissionStatus.SUBMITTED
     )
 
-    # when a late check of the first revision runs
-    submission_validate_after_submit(submission_id=submission.pk, revision_id=first.pk)
+    # when the late outcome of the check of the first revision arrives
+    outcome = submission_validation_record(
+        submission_id=submission.pk, revision_id=first.pk, errors=1
+    )
+    assert outcome is None
 
     # then the report, now on another revision, stays submitted
     assert Submission.objects.get(pk=submission.pk).status == SubmissionStatus.SUBMITTED

@@ -1,0 +1,164 @@
+"""What follows a transition, run by ``workflow.tasks.transition_effects`` after the
+commit: in-app notifications with an e-mail copy, and marking compiled reports out
+of date. Every step is idempotent, so a retried task repeats nothing."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from forms.definition.periods import parse_period
+from orgunits.selectors import ancestors_of, role_holders_on
+from reporting.models import Notification, Receipt, SubmissionStatus
+from workflow.models import ApprovalEvent, EventAction
+
+
+def transition_effects_apply(*, event_id: int) -> None:
+    """Apply the side effects of one approval event."""
+    event = ApprovalEvent.objects.select_related(
+        "submission__template", "submission__org_unit", "actor"
+    ).get(pk=event_id)
+    for number, (user_ids, subject, body) in enumerate(_messages(event)):
+        _notify(
+            user_ids,
+            key=f"workflow:{event.pk}:{number}",
+            subject=subject,
+            body=body,
+            event=event,
+        )
+
+
+def _level_name(code: str) -> str:
+    from orgunits.models import OrgLevel
+
+    level = OrgLevel.objects.filter(code=code).first()
+    return level.name if level else code
+
+
+def _submitter_ids(event: ApprovalEvent) -> list[int]:
+    receipt = (
+        Receipt.objects.filter(submission_id=event.submission_id)
+        .order_by("-issued_at")
+        .first()
+    )
+    return [receipt.submitted_by_id] if receipt else []
+
+
+def _reviewer_ids(event: ApprovalEvent, level: str | None) -> list[int]:
+    if not level:
+        return []
+    unit = next(
+        (a for a in ancestors_of(event.submission.org_unit) if a.level.code == level),
+        None,
+    )
+    if unit is None:
+        return []
+    return [user.pk for user in role_holders_on("reviewer", [unit.pk]).get(unit.pk, [])]
+
+
+def _next_level(event: ApprovalEvent) -> str | None:
+    levels = list(event.submission.chain_levels)
+    done = len(event.approved_levels)
+    return levels[done] if done < len(levels) else None
+
+
+def _messages(event: ApprovalEvent):
+    """Yield (recipient ids, subject, body) for ``event``, in the site language."""
+    submission = event.submission
+    with translation.override(settings.LANGUAGE_CODE):
+        names = {
+            "form": submission.template.code,
+            "unit": submission.org_unit.name,
+            "period": parse_period(submission.period).label,
+        }
+        action = event.action
+        if action == EventAction.VALIDATION_FAILED:
+            errors = int(event.reason or 0)
+            yield (
+                _submitter_ids(event),
+                _("%(form)s of %(unit)s for %(period)s was sent back") % names,
+                ngettext(
+                    "The check found %(count)d error. Correct the marked cells and "
+                    "submit again.",
+                    "The check found %(count)d errors. Correct the marked cells and "
+                    "submit again.",
+                    errors,
+                )
+                % {"count": errors},
+            )
+        elif action == EventAction.RETURN:
+            yield (
+                _submitter_ids(event),
+                _("%(form)s of %(unit)s for %(period)s was returned for changes")
+                % names,
+                _("Reason: %(reason)s") % {"reason": event.reason}
+                + "\n"
+                + _("The reviewer's comments are shown on the marked cells."),
+            )
+        if event.to_status == SubmissionStatus.AWAITING_REVIEW and action in (
+            EventAction.VALIDATION_PASSED,
+            EventAction.APPROVE,
+            EventAction.UNAPPROVE,
+        ):
+            yield (
+                _reviewer_ids(event, _next_level(event)),
+                _("%(form)s of %(unit)s for %(period)s awaits your review") % names,
+                _("Open your review queue to approve or return it."),
+            )
+        if action in (EventAction.APPROVE, EventAction.ACCEPT):
+            final = event.to_status == SubmissionStatus.ACCEPTED
+            yield (
+                _submitter_ids(event),
+                (
+                    _("%(form)s of %(unit)s for %(period)s is finally approved")
+                    if final
+                    else _("%(form)s of %(unit)s for %(period)s was approved")
+                )
+                % names,
+                _("Approved at the %(level)s level.")
+                % {"level": _level_name(event.level)},
+            )
+        if action == EventAction.UNAPPROVE:
+            yield (
+                _submitter_ids(event),
+                _("An approval of %(form)s of %(unit)s for %(period)s was withdrawn")
+                % names,
+                _("Reason: %(reason)s") % {"reason": event.reason},
+            )
+
+
+def _notify(user_ids, *, key: str, subject: str, body: str, event) -> None:
+    """Create each user's notification once and e-mail a copy once."""
+    from django.contrib.auth import get_user_model
+
+    submission = event.submission
+    url = reverse(
+        "reporting:entry",
+        args=[submission.template_id, submission.org_unit_id, submission.period],
+    )
+    users = get_user_model().objects.filter(pk__in=set(user_ids), is_active=True)
+    for user in users:
+        with transaction.atomic():
+            notification, _created = Notification.objects.get_or_create(
+                user=user,
+                key=key,
+                defaults={"subject": subject[:255], "body": body, "url": url},
+            )
+            notification = Notification.objects.select_for_update().get(
+                pk=notification.pk
+            )
+            if notification.emailed_at is not None or not user.email:
+                continue
+            send_mail(
+                notification.subject,
+                f"{notification.body}\n\n{settings.SITE_URL.rstrip('/')}{url}",
+                settings.DEFAULT_FROM_EMAIL,
+                [user.email],
+            )
+            notification.emailed_at = timezone.now()
+            notification.save(update_fields=["emailed_at"])

@@ -1,0 +1,47 @@
+"""Background work after approval transitions. Thin: each task calls a service."""
+
+from smtplib import SMTPException
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError, ConnectionError, SMTPException),
+    retry_backoff=True,
+    max_retries=5,
+)
+def transition_effects(event_id: int) -> None:
+    """Notify, mark compilations out of date and publish after one approval event.
+    Idempotent: a retry repeats nothing already done."""
+    from workflow.effects import transition_effects_apply
+
+    transition_effects_apply(event_id=event_id)
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError, ConnectionError, SMTPException),
+    retry_backoff=True,
+    max_retries=5,
+)
+def submission_submitted(submission_id: int, receipt_id: int) -> None:
+    """Everything that follows a submission: the check of the submitted revision
+    (errors return the report, otherwise it awaits review), then the receipt
+    e-mail. Each step is idempotent."""
+    from reporting.models import Receipt
+    from reporting.notify import receipt_email_send
+    from validation.services import submission_validate_after_submit
+    from workflow.services import submission_validation_record
+
+    revision_id = Receipt.objects.values_list("revision_id", flat=True).get(
+        pk=receipt_id
+    )
+    result = submission_validate_after_submit(
+        submission_id=submission_id, revision_id=revision_id
+    )
+    submission_validation_record(
+        submission_id=submission_id, revision_id=revision_id, errors=result.errors
+    )
+    receipt_email_send(receipt_id=receipt_id)
