@@ -57,3 +57,11 @@ DEMO_ASSIGNMENTS = [
     ("0605.N/BNV-TĐKT", "province", "area", "2025"),
     ("Mẫu số 04/TT01-2022-BLĐTBXH", "province", "agency", "2025"),
 ]
+
+# Approval chains (regime code, levels lowest first, top level accepts separately):
+# provinces' reports go to the national office, which approves and then accepts;
+# provincial departments report to their ministry.
+DEMO_CHAINS = [
+    ("TT02-2023-BNV", ["district", "province", "national"], True),
+    ("TT01-2022-BLDTBXH", ["national"], False),
+]

@@ -7,8 +7,14 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from accounts.services import role_grant, user_create
-from demo.data import DEMO_AGENCIES, DEMO_ASSIGNMENTS, DEMO_PASSWORD, DEMO_USERS
-from forms.models import FormVersion, VersionStatus
+from demo.data import (
+    DEMO_AGENCIES,
+    DEMO_ASSIGNMENTS,
+    DEMO_CHAINS,
+    DEMO_PASSWORD,
+    DEMO_USERS,
+)
+from forms.models import FormVersion, Regime, VersionStatus
 from forms.services import form_import
 from orgunits.models import OrgLevel, OrgUnit, OrgUnitKind
 from orgunits.services import LEGACY_END, REFORM_DATE, org_unit_create
@@ -111,4 +117,27 @@ def demo_assignments_load() -> list[str]:
             first_period=first_period,
         )
         created.append(form_code)
+    return created
+
+
+def demo_chains_load() -> list[str]:
+    """Put the demo regimes' approval chains in force; return the regimes changed."""
+    import datetime
+
+    from workflow.models import ApprovalChain
+    from workflow.services import approval_chain_create
+
+    created = []
+    for regime_code, levels, top_accepts in DEMO_CHAINS:
+        regime = Regime.objects.filter(code=regime_code).first()
+        if regime is None or ApprovalChain.objects.filter(regime=regime).exists():
+            continue
+        approval_chain_create(
+            acting_user=None,
+            regime=regime,
+            valid_from=datetime.date(2000, 1, 1),
+            levels=levels,
+            top_accepts=top_accepts,
+        )
+        created.append(regime_code)
     return created

@@ -7,6 +7,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from demo.data import DEMO_PASSWORD
+from workflow.models import ApprovalChain
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -16,6 +17,10 @@ def test_demo_setup_then_each_role_sees_its_home_page(live_server, page):
     for _ in range(2):
         call_command("load_admin_units")
         call_command("load_demo")
+    assert sorted(ApprovalChain.objects.values_list("regime__code", flat=True)) == [
+        "TT01-2022-BLDTBXH",
+        "TT02-2023-BNV",
+    ]
 
     # When the commune reporter of Phường Ba Đình logs in
     response = page.goto(f"{live_server.url}/")

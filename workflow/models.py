@@ -66,6 +66,29 @@ class ApprovalChain(models.Model):
             self.levels
         )
 
+    def clean(self) -> None:
+        """Check that the levels exist, appear once, and run from lowest to top."""
+        from django.core.exceptions import ValidationError
+
+        from orgunits.models import OrgLevel
+
+        ranks = dict(OrgLevel.objects.values_list("code", "rank"))
+        unknown = [level for level in self.levels if level not in ranks]
+        if unknown:
+            raise ValidationError(
+                {
+                    "levels": _("Unknown level codes: %(codes)s.")
+                    % {"codes": ", ".join(unknown)}
+                }
+            )
+        if len(set(self.levels)) != len(self.levels):
+            raise ValidationError({"levels": _("A level appears twice in the chain.")})
+        order = [ranks[level] for level in self.levels]
+        if order != sorted(order, reverse=True):
+            raise ValidationError(
+                {"levels": _("List the levels from the lowest to the top.")}
+            )
+
 
 class EventAction(models.TextChoices):
     SUBMIT = "submit", _("Submitted")

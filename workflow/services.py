@@ -194,19 +194,26 @@ def possible_actions(user, submission: Submission) -> Possible:
 
 
 def _level_for(action, actor: Actor, state: ReportState, chain: Chain) -> str | None:
-    """The chain level ``actor`` acts at for ``action``: the level whose turn it is,
-    the top for acceptance, and for unapproval the lowest of the actor's levels at
-    or above the last approval."""
+    """The chain level ``actor`` acts at for ``action``: the level whose turn it is
+    (or, for a reviewer elsewhere in the chain, the actor's own level, so that the
+    refusal says whose turn it is), the top for acceptance, and for unapproval the
+    lowest of the actor's levels at or above the last approval."""
+    mine = [level for level in chain.levels if level in actor.reviewer_levels]
     if action in (Action.APPROVE, Action.RETURN):
-        return state.next_level(chain)
+        expected = state.next_level(chain)
+        if expected is None or expected in mine or not mine:
+            return expected
+        start = chain.levels.index(expected)
+        later = [level for level in mine if chain.levels.index(level) > start]
+        return later[0] if later else mine[-1]
     if action is Action.ACCEPT:
         return chain.levels[-1] if chain.levels else None
     if action is Action.UNAPPROVE and state.approved:
         start = chain.levels.index(state.approved[-1])
-        for level in chain.levels[start:]:
-            if level in actor.reviewer_levels:
-                return level
-        return state.approved[-1]
+        at_or_above = [level for level in mine if chain.levels.index(level) >= start]
+        if at_or_above:
+            return at_or_above[0]
+        return mine[-1] if mine else state.approved[-1]
     return None
 
 

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy
 from demo.services import (
     demo_agencies_load,
     demo_assignments_load,
+    demo_chains_load,
     demo_forms_load,
     demo_users_load,
 )
@@ -23,6 +24,7 @@ class Command(BaseCommand):
             (demo_forms_load, _("Forms imported: %(items)s")),
             (demo_agencies_load, _("Agencies created: %(items)s")),
             (demo_users_load, _("Demo accounts created: %(items)s")),
+            (demo_chains_load, _("Approval chains put in force: %(items)s")),
             (
                 demo_assignments_load,
                 _("Forms assigned to their reporting units: %(items)s"),
