@@ -110,6 +110,8 @@ def main() -> int:
         "bench_imports", Path(__file__).with_name("imports.py")
     )
     bench_imports = importlib.util.module_from_spec(spec)
+    # Registered, so the functions it runs in a child process can be pickled.
+    sys.modules["bench_imports"] = bench_imports
     spec.loader.exec_module(bench_imports)
     bench_imports.run()
     return 0

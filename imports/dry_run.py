@@ -43,7 +43,7 @@ from reporting.engine.window import WindowState
 from reporting.models import Submission
 from reporting.selectors import window_for
 from reporting.services import EDITABLE_STATUSES, with_computed_cells
-from validation.services import values_check
+from validation.services import values_check_bulk
 
 CREATED, UPDATED, UNCHANGED, REJECTED, IGNORED = (
     "created",
@@ -502,7 +502,9 @@ class DryRun:
             and not r.read.has_errors
             and (r.counts.get(CREATED) or r.counts.get(UPDATED))
         ]
-        for report in ready[:MAX_VALIDATED_REPORTS]:
+        checking = ready[:MAX_VALIDATED_REPORTS]
+        items = []
+        for report in checking:
             submission = report.submission or Submission(
                 template=report.template,
                 form_version=report.version,
@@ -523,7 +525,10 @@ class DryRun:
                 if _spec_state(grid, cell) is CellState.INPUT
             }
             merged.update({f"{r}:{c}": v for (r, c), v in report.read.values.items()})
-            for violation in values_check(submission=submission, values=merged):
+            items.append((submission, merged))
+        found = values_check_bulk(items=items)
+        for report, violations in zip(checking, found, strict=True):
+            for violation in violations:
                 report.problems.append(_violation_problem(report, violation))
 
 

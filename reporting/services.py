@@ -48,6 +48,11 @@ from reporting.selectors import (
 EDITABLE_STATUSES = {SubmissionStatus.DRAFT, SubmissionStatus.RETURNED}
 MAX_TEXT_LENGTH = 2000
 _PLAIN_INTEGER = re.compile(r"-?[0-9]{1,15}")  # ASCII digits, below 1e15
+# Numbers already in their canonical form (what an import hands on): a whole
+# number below 1e15 without leading zeros, and a decimal comma followed by at most
+# MAX_DECIMAL_PLACES digits, the last one not zero.
+_CANONICAL_INTEGER = re.compile(r"-?[1-9][0-9]{0,14}|0")
+_CANONICAL_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]{0,14}),[0-9]{0,5}[1-9]")
 
 
 # --- Errors a user can act on --------------------------------------------------------
@@ -150,12 +155,14 @@ def submission_open(
 
 
 def parse_submitted_values(
-    version: FormVersion, raw_values: dict[str, str]
+    version: FormVersion, raw_values: dict[str, str], *, grid: dict | None = None
 ) -> tuple[dict[str, str], list[CellProblem]]:
     """Check what was typed against the form; return canonical values of the input
     cells and every problem, by cell. Unknown cells, computed and disabled cells are
-    refused by name."""
-    return _parse_values(cell_grid(version.form_definition), raw_values)
+    refused by name. ``grid`` is the version's cell grid, if the caller has it."""
+    if grid is None:
+        grid = cell_grid(version.form_definition)
+    return _parse_values(grid, raw_values)
 
 
 def _parse_values(
@@ -179,7 +186,10 @@ def _parse_values(
                 )
             )
             continue
-        text = nfc(str(raw if raw is not None else "")).strip()
+        if isinstance(raw, str) and raw.isascii():
+            text = raw.replace("\x00", "").strip()  # NFC already
+        else:
+            text = nfc(str(raw if raw is not None else "")).strip()
         if not text:
             continue
         if spec.state is not CellState.INPUT:
@@ -216,6 +226,14 @@ def _parse_values(
                     CellProblem(cell, "not_yes_no", "Write Có or Không.", {})
                 )
             continue
+        if _CANONICAL_INTEGER.fullmatch(text):
+            values[cell] = text
+            continue
+        if spec.data_type is not DataType.INTEGER and _CANONICAL_DECIMAL.fullmatch(
+            text
+        ):
+            values[cell] = text.replace(",", ".")
+            continue
         if _PLAIN_INTEGER.fullmatch(text):
             # The common case (and every number an import hands on) is read without
             # the general rules, which give the same value for it.
@@ -231,13 +249,19 @@ def _parse_values(
     return values, problems
 
 
-def with_computed_cells(version: FormVersion, values: dict[str, str]) -> dict[str, str]:
+def with_computed_cells(
+    version: FormVersion, values: dict[str, str], *, grid: dict | None = None
+) -> dict[str, str]:
     """Return ``values`` plus the computed cells, evaluated from them."""
     definition = version.form_definition
-    return _with_computed(definition, cell_grid(definition), values)
+    if grid is None:
+        grid = cell_grid(definition)
+    return _with_computed(definition, grid, values)
 
 
 def _with_computed(definition, grid: dict, values: dict[str, str]) -> dict[str, str]:
+    if not any(spec.state is CellState.COMPUTED for spec in grid.values()):
+        return dict(values)
     numbers = {}
     for cell, text in values.items():
         row, _sep, column = cell.rpartition(":")
@@ -672,7 +696,10 @@ def submissions_open_bulk(
             ).select_related("current_revision")
         }
     for key, (version, unit, period_obj) in wanted.items():
-        results[key] = found[(version.template_id, unit.pk, period_obj.id)]
+        submission = found[(version.template_id, unit.pk, period_obj.id)]
+        if submission.form_version_id == version.pk:
+            submission.form_version = version  # not fetched again, one per report
+        results[key] = submission
     return results
 
 

@@ -658,15 +658,34 @@ def sheet_extent(xml: bytes) -> tuple[int, int]:
     tag (no reference, a namespace prefix, a "/" among the attributes) is walked
     tag by tag instead, placing cells without a reference by their position.
     """
-    cells = len(_CELL_START.findall(xml))
+    cells = _cell_count(xml)
+    if b":c" in xml and _PREFIXED_CELL.search(xml):
+        return _positional_extent(xml)
     rows = _FILLED_ROWS.findall(xml)
-    empty = len(_EMPTY_CELLS.findall(xml))
-    if len(rows) + empty != cells or _PREFIXED_CELL.search(xml):
+    empty = len(_EMPTY_CELLS.findall(xml)) if _may_hold_empty_cells(xml) else 0
+    if len(rows) + empty != cells:
         return _positional_extent(xml)
     if not rows:
         return 0, 0
     letters = set(_FILLED_COLUMNS.findall(xml))
-    return max(map(int, rows)), max(column_number(column) for column in letters)
+    # Distinct values first: a sheet repeats a few columns and each row many times.
+    return max(map(int, set(rows))), max(map(column_number, letters))
+
+
+def _cell_count(xml: bytes) -> int:
+    """Return how many cell tags ``xml`` holds, prefixed ones too."""
+    referenced = xml.count(b'<c r="')
+    if xml.count(b"<c") == referenced:
+        return referenced  # no other tag starts with "c" (<color>, <col>, ...)
+    return len(_CELL_START.findall(xml))
+
+
+def _may_hold_empty_cells(xml: bytes) -> bool:
+    """Return False when no tag closes itself within the sheet data, so no cell
+    can be written empty (``<c r="B2" s="1"/>``)."""
+    start = xml.find(b"sheetData")
+    end = xml.rfind(b"sheetData")
+    return start < 0 or xml.find(b"/>", start, end) >= 0
 
 
 def _positional_extent(xml: bytes) -> tuple[int, int]:

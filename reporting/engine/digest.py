@@ -12,12 +12,18 @@ UTF-8. The header line ``ebaocao-values/1\\t<form code>\\t<version>\\t<unit code
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 
 FORMAT = "ebaocao-values/1"
 
 
+_PLAIN = re.compile(r"[-.0-9A-Za-z]*")  # needs neither normalizing nor escapes
+
+
 def _escape(text: str) -> str:
+    if _PLAIN.fullmatch(text):
+        return text
     text = unicodedata.normalize("NFC", text)
     return (
         text.replace("\\", "\\\\")

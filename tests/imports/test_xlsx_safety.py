@@ -86,3 +86,25 @@ def test_unsafe_file_carries_code_and_parameters():
     with pytest.raises(UnsafeFile) as refused:
         check_xlsx(b"", "x.xlsx")
     assert refused.value.code == "file_empty"
+
+
+def test_extent_with_rich_text_and_empty_cells_takes_the_careful_count():
+    # given cells whose rich text holds other tags starting with "c" (<color>),
+    # empty self-closing cells, and a far cell written without a reference
+    xml = (
+        b'<sheetData><row r="2"><c r="B2" t="inlineStr"><is><r><rPr><color rgb="FF0000"/>'
+        b'</rPr><t>x</t></r></is></c><c r="H2" s="1"/></row>'
+        b'<row r="5"><c r="C5"><v>1</v></c><c><v>2</v></c></row></sheetData>'
+    )
+
+    # then the extent counts the cells with content only, placed by position
+    assert sheet_extent(xml) == (5, 4)
+
+
+def test_extent_ignores_tags_outside_the_sheet_data():
+    xml = (
+        b'<worksheet><sheetPr><outlinePr summaryBelow="1" /></sheetPr><sheetData>'
+        b'<row r="1"><c r="A1"><v>1</v></c><c r="C3"><v>2</v></c></row></sheetData>'
+        b'<pageMargins left="0.7" /></worksheet>'
+    )
+    assert sheet_extent(xml) == (3, 3)

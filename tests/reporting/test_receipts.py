@@ -8,6 +8,7 @@ import io
 import re
 import shutil
 import subprocess
+import unicodedata
 
 import pgtrigger
 import pytest
@@ -18,7 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.services import role_revoke
-from reporting.engine.digest import values_digest
+from reporting.engine.digest import canonical_values, values_digest
 from reporting.models import Revision
 from reporting.receipts import Verdict, access_receipt_by_number, receipt_verify
 from reporting.services import (
@@ -347,3 +348,19 @@ def test_the_command_fails_on_tampered_values_and_shows_the_digests(receipt):
     recomputed = receipt_verify(number=receipt.number).recomputed_digest
     assert recomputed in out and recomputed != receipt.digest
     assert receipt.number in err
+
+
+@pytest.mark.parametrize(
+    "value", ["12", "-0.25", "ABC", "a\tb", "x\\y", "Tổng số", "Tô\u0309ng", "1e5", ""]
+)
+def test_each_value_is_written_in_nfc_with_its_escapes(value):
+    expected = (
+        unicodedata.normalize("NFC", value)
+        .replace("\\", "\\\\")
+        .replace("\t", "\\t")
+        .replace("\r", "\\r")
+        .replace("\n", "\\n")
+    )
+    header = {"form_code": "F", "version": 1, "unit_code": "U", "period": "2025"}
+    lines = canonical_values({"01:1": value}, **header).decode().splitlines()
+    assert lines[1:] == ([f"01\t1\t{expected}"] if value else [])

@@ -19,7 +19,12 @@ from forms.definition.model import (
 from forms.services import form_template_create, form_version_publish, regime_create
 from orgunits.models import OrgUnit
 from orgunits.services import REFORM_DATE
-from reporting.engine.values import CellValueError, display_number, parse_number
+from reporting.engine.values import (
+    CellValueError,
+    canonical_number,
+    display_number,
+    parse_number,
+)
 from reporting.models import Revision
 from reporting.services import parse_submitted_values
 from tests.factories import make_user
@@ -254,3 +259,32 @@ def test_the_save_endpoint_names_every_bad_cell_and_saves_nothing(client, typed_
             )
             assert answer["errors"][cell] in sentence
     assert not Revision.objects.exists()
+
+
+# Texts the service reads on its fast path for canonical numbers, and near misses
+# that must take the general rule.
+CANONICAL_OR_NEAR = [
+    "0", "7", "-7", "123456789012345", "1234567890123456", "007", "-0", "00",
+    "5,25", "-0,5", "0,000001", "0,0000001", "1,50", "1,234", "12,", ",5",
+    "1.234", "1.234,5", "999999999999999,9", "1000000000000000,5",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("typed", CANONICAL_OR_NEAR)
+@pytest.mark.parametrize("data_type", [INTEGER, DECIMAL, PERCENT])
+def test_the_canonical_fast_path_gives_what_the_number_rule_gives(
+    typed_form, typed, data_type
+):
+    # given what the number rule makes of a typed text
+    try:
+        number = parse_number(typed, data_type=data_type)
+        expected = (None if number is None else canonical_number(number), None)
+    except CellValueError as error:
+        expected = (None, error.code)
+    cell = f"01:{COLUMN_OF[data_type]}"
+
+    # when the service reads it
+    values, problems = parse_submitted_values(typed_form, {cell: typed})
+
+    # then it reads the same value, or refuses it for the same reason
+    assert (values.get(cell), problems[0].code if problems else None) == expected

@@ -6,11 +6,12 @@ import pytest
 
 from orgunits.models import OrgUnit
 from orgunits.services import REFORM_DATE
+from reporting.models import Submission
 from reporting.services import submission_open, submission_save_draft
 from tests.factories import make_user
 from tests.reporting.factories import assign, catalog_version
 from validation.models import ValidationRule
-from validation.services import revision_validate, values_check
+from validation.services import revision_validate, values_check, values_check_bulk
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.date(2026, 3, 1)
@@ -127,3 +128,41 @@ def test_previous_period_values_are_fetched(report):
     assert [(v["rule"], v["left"], v["right"]) for v in violations] == [
         ("TANG", "20", "81")
     ]
+
+
+def test_values_check_bulk_says_what_values_check_says_of_each_report(report):
+    # given a rule, a saved report, and a report not opened yet
+    reporter, submission = report
+    ValidationRule.objects.create(
+        template=submission.template,
+        code="R1",
+        name="Phương thức khen thưởng đủ tổng số",
+        left="[01:2]",
+        operator="==",
+        right="[11..17:2]",
+        importance="warning",
+        message="Tổng số ({left}) khác tổng theo phương thức ({right})",
+    )
+    save(reporter, submission, CLEAN)
+    unsaved = Submission(
+        template=submission.template,
+        form_version=submission.form_version,
+        org_unit=submission.org_unit,
+        period="2026",
+        period_start=datetime.date(2026, 1, 1),
+        period_end=datetime.date(2026, 12, 31),
+    )
+    items = [
+        (submission, {"02:2": "10", "11:2": "4", "01:2": "10"}),
+        (unsaved, {"02:2": "10", "11:2": "10"}),
+        (unsaved, {"02:2": "10", "11:2": "3"}),
+    ]
+
+    # when they are checked together
+    found = values_check_bulk(items=items)
+
+    # then each report gets what it gets alone
+    assert found == [
+        values_check(submission=item, values=values) for item, values in items
+    ]
+    assert [len(violations) for violations in found] == [1, 0, 1]
