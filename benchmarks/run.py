@@ -114,6 +114,9 @@ def main() -> int:
     sys.modules["bench_imports"] = bench_imports
     spec.loader.exec_module(bench_imports)
     bench_imports.run()
+    import bench_api
+
+    bench_api.run()
     return 0
 
 

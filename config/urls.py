@@ -18,6 +18,7 @@ urlpatterns = [
     path("bao-cao/", include("reporting.urls")),
     path("kiem-tra-hang-loat/", include("validation.urls_batch")),
     path("kiem-tra/", include("validation.urls")),
+    path("api/", include("api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("quan-tri/", admin.site.urls),
     path("healthz", core_views.health, name="health"),

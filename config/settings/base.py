@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "validation",
     "workflow",
     "imports",
+    "api",
     "demo",
 ]
 

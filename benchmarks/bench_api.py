@@ -1,0 +1,212 @@
+"""Push API ingest: data values per second stored as report revisions through the
+real endpoint (POST /api/v1/dataValueSets with the Django test client), against
+PostgreSQL COPY of the same rows into a scratch table, measured in the same run.
+
+Run by benchmarks/run.py, or alone: ``python benchmarks/bench_api.py``. One request
+holds API_BENCH_UNITS units (default 200) x API_BENCH_CELLS values (default 300);
+everything written runs in a transaction that is rolled back.
+
+Target (issue 8): >= 50,000 values/s into revisions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from api.services import token_create  # noqa: E402
+from forms.services import form_import  # noqa: E402
+from orgunits.services import org_levels_ensure, org_unit_create  # noqa: E402
+from reporting.models import Revision  # noqa: E402
+from reporting.services import assignment_create  # noqa: E402
+
+UNITS = int(os.environ.get("API_BENCH_UNITS", "200"))
+CELLS = int(os.environ.get("API_BENCH_CELLS", "300"))
+COLUMNS = 5
+FORM_CODE = "BENCH.N/DAY-API"
+PERIOD = "2025"
+REPEATS = 3
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _form_document(rows: int) -> bytes:
+    document = {
+        "format": "ebaocao.form",
+        "format_version": 1,
+        "code": FORM_CODE,
+        "title": "Biểu đo hiệu năng API",
+        "period_type": "year",
+        "has_unit_column": True,
+        "columns": [
+            {"number": n, "label": f"Cột {n}", "data_type": "integer"}
+            for n in range(1, COLUMNS + 1)
+        ],
+        "rows": [
+            {"code": f"{n:03d}", "label": f"Chỉ tiêu {n}"} for n in range(1, rows + 1)
+        ],
+        "version": 1,
+        "published": True,
+        "regime": {
+            "code": "BENCH-API-REGIME",
+            "name": "Chế độ đo hiệu năng API",
+            "legal_basis": "—",
+            "issuing_agency": "—",
+            "approval_levels": [],
+        },
+    }
+    return json.dumps(document, ensure_ascii=False).encode()
+
+
+def _rows(codes: list[str], rows: int, shift: int):
+    for index, code in enumerate(codes):
+        for row in range(1, rows + 1):
+            for column in range(1, COLUMNS + 1):
+                yield (
+                    code,
+                    f"{row:03d}",
+                    column,
+                    str(index * 7 + row * 3 + column + shift),
+                )
+
+
+def _body(codes: list[str], rows: int, shift: int) -> bytes:
+    sets: dict[str, list] = {}
+    for code, row, column, value in _rows(codes, rows, shift):
+        sets.setdefault(code, []).append(
+            {"dataElement": row, "categoryOptionCombo": column, "value": value}
+        )
+    return json.dumps(
+        {
+            "dataValueSets": [
+                {
+                    "dataSet": FORM_CODE,
+                    "period": PERIOD,
+                    "orgUnit": code,
+                    "dataValues": values,
+                }
+                for code, values in sets.items()
+            ]
+        }
+    ).encode()
+
+
+def _copy(codes: list[str], rows: int, shift: int) -> float:
+    start = time.perf_counter()
+    with connection.cursor() as cursor:
+        with cursor.copy(
+            "COPY bench_api_scratch (unit, period, row_code, col, value) FROM STDIN"
+        ) as copy:
+            for code, row, column, value in _rows(codes, rows, shift):
+                copy.write_row((code, PERIOD, row, column, value))
+    return time.perf_counter() - start
+
+
+def run() -> None:
+    rows = max(1, CELLS // COLUMNS)
+    values = UNITS * rows * COLUMNS
+    print(f"Push API ingest: {UNITS} units x {rows * COLUMNS} values per request")
+    try:
+        with transaction.atomic():
+            _run(rows, values)
+            raise _Rollback
+    except _Rollback:
+        pass
+
+
+def _run(rows: int, values: int) -> None:
+    version, _created = form_import(acting_user=None, text=_form_document(rows))
+    levels = org_levels_ensure()
+    country = org_unit_create(
+        acting_user=None,
+        code="BAPI-VN",
+        name="Quốc gia (đo API)",
+        level=levels["national"],
+        parent=None,
+    )
+    province = org_unit_create(
+        acting_user=None,
+        code="BAPI-T",
+        name="Tỉnh (đo API)",
+        level=levels["province"],
+        parent=country,
+    )
+    codes = [f"BAPI{n:05d}" for n in range(UNITS)]
+    for code in codes:
+        org_unit_create(
+            acting_user=None,
+            code=code,
+            name=f"Xã {code}",
+            level=levels["commune"],
+            parent=province,
+        )
+    assignment_create(
+        acting_user=None,
+        form_version=version,
+        root=province,
+        levels=[levels["commune"]],
+        first_period=PERIOD,
+        grace_days=None,
+    )
+    user = get_user_model().objects.create_user(
+        username="bench-api", password=None, is_superuser=True
+    )
+    _token, key = token_create(
+        acting_user=user, name="bench", user=user, can_push=True, rate_limit=100_000
+    )
+    client = Client(SERVER_NAME="localhost")
+    push_times = []
+    for repeat in range(REPEATS):
+        body = _body(codes, rows, shift=repeat)
+        start = time.perf_counter()
+        response = client.post(
+            "/api/v1/dataValueSets",
+            data=body,
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {key}",
+        )
+        push_times.append(time.perf_counter() - start)
+        summary = response.json()
+        stored = summary["counts"]["created"] + summary["counts"]["updated"]
+        assert response.status_code == 200, summary["conflicts"][:3]
+        assert stored == values, summary["counts"]
+    assert Revision.objects.filter(source="api").count() == UNITS * REPEATS
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE bench_api_scratch (unit text, period text, "
+            "row_code text, col int, value text)"
+        )
+    copy_times = [_copy(codes, rows, shift=repeat) for repeat in range(REPEATS)]
+    push_rate = values / statistics.median(push_times)
+    copy_rate = values / statistics.median(copy_times)
+    print(
+        f"  push (JSON -> revisions): {push_rate:12,.0f} values/s  "
+        f"(median of {REPEATS}: {statistics.median(push_times) * 1000:.0f} ms)"
+    )
+    print(f"  PostgreSQL COPY, same rows: {copy_rate:10,.0f} values/s")
+    print(
+        f"  ratio COPY/push: {copy_rate / push_rate:.2f}x  (target: push >= 50,000 values/s)"
+    )
+
+
+if __name__ == "__main__":
+    run()
