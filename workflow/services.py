@@ -198,7 +198,13 @@ def _level_for(action, actor: Actor, state: ReportState, chain: Chain) -> str | 
     the top for acceptance, and for unapproval the lowest of the actor's levels at
     or above the last approval."""
     if action in (Action.APPROVE, Action.RETURN):
-        return state.next_level(chain)
+        expected = state.next_level(chain)
+        if expected in actor.reviewer_levels:
+            return expected
+        # A reviewer whose level is past (someone approved meanwhile) is told the
+        # state the report is in now, not that they review at another level.
+        own = [level for level in chain.levels if level in actor.reviewer_levels]
+        return own[-1] if own else expected
     if action is Action.ACCEPT:
         return chain.levels[-1] if chain.levels else None
     if action is Action.UNAPPROVE and state.approved:
