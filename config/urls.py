@@ -17,6 +17,7 @@ urlpatterns = [
     path("nhap-excel/", include("imports.urls")),
     path("bao-cao/", include("reporting.urls")),
     path("kiem-tra-hang-loat/", include("validation.urls_batch")),
+    path("duyet/", include("workflow.urls")),
     path("kiem-tra/", include("validation.urls")),
     path("api/", include("api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

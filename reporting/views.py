@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from forms.definition.periods import parse_period
 from reporting.engine.values import MAX_DECIMAL_PLACES
 from reporting.entry import display_value, entry_grid, entry_state_of, version_layout
-from reporting.models import Submission
+from reporting.models import Submission, SubmissionStatus
 from reporting.selectors import (
     ReportAccess,
     access_report_by_key,
@@ -42,6 +42,7 @@ from reporting.services import (
     submission_save_draft,
 )
 from validation.selectors import revision_findings
+from workflow.selectors import comments_for
 from workflow.services import submission_submit
 
 AUTOSAVE_AFTER_MS = 4000
@@ -195,6 +196,7 @@ def _render_entry(
         base_revision = conflict["current_revision"]
     receipt = submission.receipts.first() if submission else None
     findings = revision_findings(submission)
+    review_return = _review_return(submission, version)
     script = {
         "submission": submission.pk if submission else None,
         "revision": base_revision,
@@ -251,8 +253,43 @@ def _render_entry(
         "previous_label": access.period.previous().label,
         "last_year_label": access.period.same_period_last_year().label,
         "show_last_year": not same_period,
+        "review_return": review_return,
+        "review_comments": review_return["comments"] if review_return else {},
     }
     return render(request, "reporting/entry.html", context, status=status)
+
+
+def _review_return(submission: Submission | None, version) -> dict | None:
+    """The reviewer's reason and cell comments while the report is returned to its
+    reporter, each comment with its row and column names."""
+    if submission is None or submission.status != SubmissionStatus.RETURNED:
+        return None
+    returned = comments_for(submission)
+    if returned.event is None:
+        return None
+    layout = version_layout(version)
+    rows = {row.code: row.label for row in layout.table.rows if row.code}
+    items = []
+    for cell, text in returned.comments.items():
+        row, _sep, column = cell.rpartition(":")
+        items.append(
+            {
+                "cell": cell,
+                "row": row,
+                "row_label": rows.get(row, row),
+                "column": column,
+                "column_label": layout.column_labels.get(int(column), column)
+                if column.isdigit()
+                else column,
+                "text": text,
+            }
+        )
+    return {
+        "event": returned.event,
+        "reason": returned.reason,
+        "comments": returned.comments,
+        "items": items,
+    }
 
 
 # --- Reading what the page sends -----------------------------------------------------

@@ -23,13 +23,13 @@ def transition_effects_apply(*, event_id: int) -> None:
     event = ApprovalEvent.objects.select_related(
         "submission__template", "submission__org_unit", "actor"
     ).get(pk=event_id)
-    for number, (user_ids, subject, body) in enumerate(_messages(event)):
+    for number, (user_ids, subject, body, url) in enumerate(_messages(event)):
         _notify(
             user_ids,
             key=f"workflow:{event.pk}:{number}",
             subject=subject,
             body=body,
-            event=event,
+            url=url,
         )
 
 
@@ -67,9 +67,20 @@ def _next_level(event: ApprovalEvent) -> str | None:
     return levels[done] if done < len(levels) else None
 
 
+def _entry_url(submission) -> str:
+    return reverse(
+        "reporting:entry",
+        args=[submission.template_id, submission.org_unit_id, submission.period],
+    )
+
+
 def _messages(event: ApprovalEvent):
-    """Yield (recipient ids, subject, body) for ``event``, in the site language."""
+    """Yield (recipient ids, subject, body, url) for ``event``, in the site
+    language: reporters are sent to the report's entry page, reviewers to the
+    report on their desk."""
     submission = event.submission
+    entry_url = _entry_url(submission)
+    review_url = reverse("workflow:review", args=[submission.pk])
     with translation.override(settings.LANGUAGE_CODE):
         names = {
             "form": submission.template.code,
@@ -90,6 +101,7 @@ def _messages(event: ApprovalEvent):
                     errors,
                 )
                 % {"count": errors},
+                entry_url,
             )
         elif action == EventAction.RETURN:
             yield (
@@ -99,6 +111,7 @@ def _messages(event: ApprovalEvent):
                 _("Reason: %(reason)s") % {"reason": event.reason}
                 + "\n"
                 + _("The reviewer's comments are shown on the marked cells."),
+                entry_url,
             )
         if event.to_status == SubmissionStatus.AWAITING_REVIEW and action in (
             EventAction.VALIDATION_PASSED,
@@ -109,6 +122,7 @@ def _messages(event: ApprovalEvent):
                 _reviewer_ids(event, _next_level(event)),
                 _("%(form)s of %(unit)s for %(period)s awaits your review") % names,
                 _("Open your review queue to approve or return it."),
+                review_url,
             )
         if action in (EventAction.APPROVE, EventAction.ACCEPT):
             final = event.to_status == SubmissionStatus.ACCEPTED
@@ -122,6 +136,7 @@ def _messages(event: ApprovalEvent):
                 % names,
                 _("Approved at the %(level)s level.")
                 % {"level": _level_name(event.level)},
+                entry_url,
             )
         if action == EventAction.UNAPPROVE:
             yield (
@@ -129,18 +144,14 @@ def _messages(event: ApprovalEvent):
                 _("An approval of %(form)s of %(unit)s for %(period)s was withdrawn")
                 % names,
                 _("Reason: %(reason)s") % {"reason": event.reason},
+                entry_url,
             )
 
 
-def _notify(user_ids, *, key: str, subject: str, body: str, event) -> None:
+def _notify(user_ids, *, key: str, subject: str, body: str, url: str) -> None:
     """Create each user's notification once and e-mail a copy once."""
     from django.contrib.auth import get_user_model
 
-    submission = event.submission
-    url = reverse(
-        "reporting:entry",
-        args=[submission.template_id, submission.org_unit_id, submission.period],
-    )
     users = get_user_model().objects.filter(pk__in=set(user_ids), is_active=True)
     for user in users:
         with transaction.atomic():

@@ -178,3 +178,61 @@ class CellComment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.submission_id} {self.cell}"
+
+
+# --- Reviewer's desk: bulk approval jobs ------------------------------------------------
+
+
+class BulkApprovalStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    FINISHED = "finished", _("Finished")
+    FAILED = "failed", _("Failed")
+
+
+class BulkApproval(models.Model):
+    """A reviewer's request to approve many reports at once, run by a worker.
+
+    ``outcomes`` grows chunk by chunk with one entry per report
+    ({submission_id, approved, status, message}), so a retried run skips the reports
+    it has already handled and the progress page shows how far it got.
+    """
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    submission_ids = ArrayField(models.IntegerField(), default=list)
+    total = models.PositiveIntegerField(_("reports"), default=0)
+    done = models.PositiveIntegerField(_("handled"), default=0)
+    outcomes = models.JSONField(_("outcomes"), default=list, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=BulkApprovalStatus.choices,
+        default=BulkApprovalStatus.QUEUED,
+    )
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("bulk approval")
+        verbose_name_plural = _("bulk approvals")
+
+    def __str__(self) -> str:
+        return f"{self.pk}: {self.done}/{self.total}"
+
+    @property
+    def is_working(self) -> bool:
+        return self.status in (BulkApprovalStatus.QUEUED, BulkApprovalStatus.RUNNING)
+
+    @property
+    def progress_percent(self) -> int:
+        return 100 if not self.total else int(100 * self.done / self.total)
+
+    @property
+    def approved_count(self) -> int:
+        return sum(1 for outcome in self.outcomes if outcome.get("approved"))

@@ -201,8 +201,11 @@ def _level_for(action, actor: Actor, state: ReportState, chain: Chain) -> str | 
     mine = [level for level in chain.levels if level in actor.reviewer_levels]
     if action in (Action.APPROVE, Action.RETURN):
         expected = state.next_level(chain)
-        if expected is None or expected in mine or not mine:
+        if expected in mine or not mine:
             return expected
+        if expected is None:
+            # Approved meanwhile: the refusal names the state the report is in now.
+            return mine[-1]
         start = chain.levels.index(expected)
         later = [level for level in mine if chain.levels.index(level) > start]
         return later[0] if later else mine[-1]

@@ -45,3 +45,23 @@ def submission_submitted(submission_id: int, receipt_id: int) -> None:
         submission_id=submission_id, revision_id=revision_id, errors=result.errors
     )
     receipt_email_send(receipt_id=receipt_id)
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError, ConnectionError),
+    retry_backoff=True,
+    max_retries=5,
+)
+def bulk_approval_run(job_id: int) -> None:
+    """Approve a bulk job's reports chunk by chunk. Idempotent: a retry skips the
+    reports already handled; a job that cannot go on is marked failed."""
+    from workflow.bulk import bulk_approval_fail, bulk_approval_process
+
+    try:
+        bulk_approval_process(job_id=job_id)
+    except (OperationalError, InterfaceError, ConnectionError):
+        raise
+    except Exception:
+        bulk_approval_fail(job_id=job_id)
+        raise

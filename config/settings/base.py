@@ -97,6 +97,7 @@ TEMPLATES = [
                 "csp.context_processors.nonce",
                 "forms.context_processors.navigation",
                 "reporting.context_processors.notifications",
+                "workflow.context_processors.navigation",
             ],
         },
     },

@@ -53,6 +53,9 @@ def entry_cell(context, cell, row) -> str:
         classes += " has-comment"
     if cell.error:
         classes += " has-error"
+    review_comment = context.get("review_comments", {}).get(cell.key, "")
+    if review_comment:
+        classes += " has-review-comment"
     title = f' title="{escape(cell.comment)}"' if cell.comment else ""
     if context.get("editable"):
         extra = ' inputmode="decimal"' if cell.is_numeric else ""
@@ -76,5 +79,17 @@ def entry_cell(context, cell, row) -> str:
         else ""
     )
     return mark_safe(  # noqa: S308
-        f'<td class="{classes}"{title}>{value}{error}{_prior(cell, context)}</td>'
+        f'<td class="{classes}"{title}>{value}{error}{_review(review_comment)}'
+        f"{_prior(cell, context)}</td>"
+    )
+
+
+def _review(comment: str) -> str:
+    """The reviewer's comment on a returned report's cell: a marker and the text."""
+    if not comment:
+        return ""
+    return (
+        f'<span class="review-marker" title="{escape(comment)}" aria-hidden="true">'
+        f'!</span><span class="review-comment-text">{escape(_("Reviewer:"))} '
+        f"{escape(comment)}</span>"
     )
