@@ -100,9 +100,19 @@ class CheckedReport:
 class DryRun:
     """Check the reports of one upload for one user; look-ups are cached and bulk."""
 
-    def __init__(self, user, *, form=None, today: datetime.date | None = None):
+    def __init__(
+        self,
+        user,
+        *,
+        form=None,
+        today: datetime.date | None = None,
+        preview: bool = True,
+    ):
         self.user = user
         self.form = form
+        # Without the preview (a direct import) no per-cell summary is kept and the
+        # validation rules are left to the submission: only counts and problems.
+        self.preview = preview
         self.today = today or timezone.localdate()
         self._grids: dict[int, dict] = {}
         self._digests: dict[int, str] = {}
@@ -130,7 +140,8 @@ class DryRun:
                 progress(len(checked))
         self._check_reports(checked)
         self._compare(checked)
-        self._validate(checked)
+        if self.preview:
+            self._validate(checked)
         return checked
 
     def _grid(self, version) -> dict:
@@ -431,7 +442,9 @@ class DryRun:
             }
             counts[IGNORED] = read.ignored
             refused = report.refused
-            for key, (where, shown) in read.cells.items():
+            if not self.preview:
+                _count(counts, read, current, rejected, refused)
+            for key, (where, shown) in read.cells.items() if self.preview else ():
                 cell = f"{key[0]}:{key[1]}"
                 old = current.get(cell, "")
                 if key in rejected:
@@ -566,6 +579,22 @@ def _violation_problem(report: CheckedReport, violation: dict) -> ImportProblem:
         row_code=row or "",
         column=column,
     )
+
+
+def _count(counts: dict, read: ReportValues, current: dict, rejected, refused) -> None:
+    """Count what ``_compare`` would list cell by cell, without the list."""
+    values = read.values
+    for key in read.cells:
+        if key in rejected:
+            continue
+        new = values.get(key)
+        if new is None:
+            continue
+        if refused:
+            counts[IGNORED] += 1
+            continue
+        old = current.get(f"{key[0]}:{key[1]}", "") if current else ""
+        counts[CREATED if not old else UNCHANGED if old == new else UPDATED] += 1
 
 
 def _key(report: CheckedReport) -> tuple[int, int, str]:

@@ -22,7 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.audit import audit_context
-from core.bulk import bulk_create_by_values
+from core.bulk import bulk_create_by_values, bulk_update_by_values
 from core.text import nfc
 from forms.definition.grid import cell_grid
 from forms.definition.model import CellState
@@ -43,6 +43,7 @@ from reporting.services import (
     ReportError,
     SubmissionConflict,
     SubmissionValuesInvalid,
+    cell_specs,
     submissions_open_bulk,
     submissions_save_bulk,
 )
@@ -476,8 +477,11 @@ def _commit(job: ImportJob) -> ImportJob:
     return job
 
 
-def _commit_reports(user, reports: list[ImportReport]) -> None:
-    """Import ready reports: open them and save one revision each, all in bulk."""
+def _commit_reports(user, reports: list[ImportReport], *, address=None) -> None:
+    """Import ready reports: open them and save one revision each, all in bulk.
+
+    ``address(report, cell)`` names a refused value's place in the file; by
+    default the report's stored per-cell summary is asked."""
     if not reports:
         return
     opened = submissions_open_bulk(
@@ -502,7 +506,8 @@ def _commit_reports(user, reports: list[ImportReport]) -> None:
             _mark_changed_meanwhile(report)
             continue
         if version.pk not in grids:
-            grids[version.pk] = cell_grid(version.form_definition)
+            grid = cell_grid(version.form_definition)
+            grids[version.pk] = (grid, cell_specs(grid))
         current = submission.current_revision
         items.append(
             BulkSaveItem(
@@ -511,7 +516,8 @@ def _commit_reports(user, reports: list[ImportReport]) -> None:
                     version,
                     current.values if current else {},
                     report.values,
-                    grid=grids[version.pk],
+                    grid=grids[version.pk][0],
+                    specs=grids[version.pk][1],
                 ),
                 comments=current.comments if current else {},
                 base_revision=report.base_revision or 0,
@@ -525,7 +531,7 @@ def _commit_reports(user, reports: list[ImportReport]) -> None:
         if isinstance(result.error, SubmissionConflict):
             _mark_changed_meanwhile(report)
         elif isinstance(result.error, SubmissionValuesInvalid):
-            _mark_values_refused(report, result.error)
+            _mark_values_refused(report, result.error, address or _stored_address)
         elif result.error is not None:
             _mark_refused(
                 report,
@@ -541,10 +547,8 @@ def _commit_reports(user, reports: list[ImportReport]) -> None:
             )
             report.revision_number = result.revision.number if result.revision else None
             report.committed_at = timezone.now()
-    ImportReport.objects.bulk_update(
-        reports,
-        ["status", "problems", "revision_number", "committed_at"],
-        batch_size=200,
+    bulk_update_by_values(
+        reports, ["status", "problems", "revision_number", "committed_at"]
     )
 
 
@@ -560,13 +564,19 @@ def _mark_changed_meanwhile(report: ImportReport) -> None:
     )
 
 
-def _mark_values_refused(report: ImportReport, error: SubmissionValuesInvalid) -> None:
+def _stored_address(report: ImportReport, cell: str) -> str:
+    return (report.cells.get(cell) or [None] * 4)[3] or ""
+
+
+def _mark_values_refused(
+    report: ImportReport, error: SubmissionValuesInvalid, address
+) -> None:
     for found in error.problems:
         row, _sep, column = found.cell.rpartition(":")
         report.problems.append(
             {
                 "sheet": report.sheet,
-                "cell": (report.cells.get(found.cell) or [None] * 4)[3] or "",
+                "cell": address(report, found.cell),
                 "unit": report.unit_code,
                 "period": report.period,
                 "row_code": row,
@@ -603,7 +613,12 @@ def _mark_refused(report: ImportReport, status: str, code: str, message: str) ->
 
 
 def typed_values(
-    version, current: dict[str, str], imported: dict[str, str], *, grid=None
+    version,
+    current: dict[str, str],
+    imported: dict[str, str],
+    *,
+    grid=None,
+    specs: dict | None = None,
 ) -> dict:
     """Return every input value of the report as the web form would send it: the
     current revision's, overlaid by the imported ones.
@@ -613,10 +628,13 @@ def typed_values(
     with a decimal comma, which the typed-number rule reads exactly.
     """
     grid = grid if grid is not None else cell_grid(version.form_definition)
+    specs = specs if specs is not None else cell_specs(grid)
     merged: dict[str, str] = {}
     for cell, text in {**current, **imported}.items():
-        row, _sep, column = cell.rpartition(":")
-        spec = grid.get((row, int(column))) if column.isdigit() else None
+        spec = specs.get(cell)
+        if spec is None:  # not by its usual name: "01:02" is cell 01:2 too
+            row, _sep, column = cell.rpartition(":")
+            spec = grid.get((row, int(column))) if column.isdigit() else None
         if spec is None or spec.state is not CellState.INPUT:
             continue
         merged[cell] = text.replace(".", ",") if spec.data_type.is_numeric else text

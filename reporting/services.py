@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit_context
-from core.bulk import bulk_create_by_values
+from core.bulk import bulk_create_by_values, bulk_update_by_values
 from core.text import nfc
 from forms.definition.grid import cell_grid
 from forms.definition.model import CellState, DataType
@@ -165,17 +165,24 @@ def parse_submitted_values(
     return _parse_values(grid, raw_values)
 
 
+def cell_specs(grid: dict) -> dict[str, object]:
+    """Return the specs of ``grid`` by cell name ("01:2"), as values are keyed."""
+    return {f"{row}:{column}": spec for (row, column), spec in grid.items()}
+
+
 def _parse_values(
-    grid: dict, raw_values: dict[str, str]
+    grid: dict, raw_values: dict[str, str], specs: dict | None = None
 ) -> tuple[dict[str, str], list[CellProblem]]:
     values: dict[str, str] = {}
     problems: list[CellProblem] = []
     for cell, raw in raw_values.items():
-        row, _sep, column = cell.rpartition(":")
-        try:
-            spec = grid.get((row, int(column)))
-        except ValueError:
-            spec = None
+        spec = specs.get(cell) if specs is not None else None
+        if spec is None:  # not by its usual name: "01:02" is cell 01:2 too
+            row, _sep, column = cell.rpartition(":")
+            try:
+                spec = grid.get((row, int(column)))
+            except ValueError:
+                spec = None
         if spec is None:
             problems.append(
                 CellProblem(
@@ -598,6 +605,7 @@ class _BulkContext:
         self._versions: dict[int, FormVersion] = {}
         self._grids: dict[int, dict] = {}
         self._grid_cells: dict[int, set[str]] = {}
+        self._specs: dict[int, dict] = {}
         self._finder = AssignmentFinder()
         self._windows: dict[tuple, object] = {}
 
@@ -615,6 +623,11 @@ class _BulkContext:
     def grid_cells(self, version: FormVersion) -> set[str]:
         self.grid(version)
         return self._grid_cells[version.pk]
+
+    def specs(self, version: FormVersion) -> dict:
+        if version.pk not in self._specs:
+            self._specs[version.pk] = cell_specs(self.grid(version))
+        return self._specs[version.pk]
 
     def assignment(self, template, unit: OrgUnit, period) -> Assignment | None:
         return self._finder.covering(template, unit, period)
@@ -723,7 +736,7 @@ def submissions_save_bulk(
     for item in items:
         version = item.submission.form_version
         grid = context.grid(version)
-        values, problems = _parse_values(grid, item.raw_values)
+        values, problems = _parse_values(grid, item.raw_values, context.specs(version))
         clean_comments = {
             cell: nfc(text).strip()[:MAX_TEXT_LENGTH]
             for cell, text in (item.comments or {}).items()
@@ -832,10 +845,9 @@ def submissions_save_bulk(
             # The revisions have their ids only now that they are stored.
             submission.current_revision = submission.current_revision
             submission.updated_at = now
-        Submission.objects.bulk_update(
+        bulk_update_by_values(
             list(touched.values()),
             ["revision_count", "current_revision", "updated_at"],
-            batch_size=500,
         )
         for position, revision in zip(new_positions, new_revisions, strict=True):
             results[position] = BulkSaveResult(revision.submission, revision, True)

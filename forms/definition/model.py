@@ -21,7 +21,10 @@ class DataType(enum.StrEnum):
 
     @property
     def is_numeric(self) -> bool:
-        return self in {DataType.INTEGER, DataType.DECIMAL, DataType.PERCENT}
+        return self in _NUMERIC_TYPES
+
+
+_NUMERIC_TYPES = frozenset({DataType.INTEGER, DataType.DECIMAL, DataType.PERCENT})
 
 
 class PeriodType(enum.StrEnum):

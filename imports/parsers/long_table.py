@@ -24,6 +24,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from forms.definition.grid import CellSpec
+from forms.definition.layout import column_letter
 from forms.definition.model import CellState, FormDefinition
 from forms.definition.periods import PeriodError, parse_period
 from imports.parsers.problems import ImportProblem, Severity, gettext_noop, problem
@@ -38,6 +39,7 @@ from imports.parsers.report import (
     padded_codes,
     read_cell,
 )
+from imports.parsers.values import MAX_WHOLE_FLOAT
 
 HEADER_SEARCH_ROWS = 10
 FORM, UNIT, PERIOD, ROW, COLUMN, VALUE = (
@@ -232,11 +234,12 @@ def read_long_table_values(
     )
     codes = {row.code for row in definition.coded_rows}
     padded = padded_codes(codes)
-    value_column = table.columns[VALUE]
+    letter = column_letter(table.columns[VALUE])
     seen: dict[CellKey, int] = {}
+    values, cells = report.values, report.cells
     for sheet_row, row_text, number, raw in table.groups.get(key, []):
-        where = address(sheet_row, value_column)
-        code = match_code(row_text, codes, padded)
+        where = f"{letter}{sheet_row}"
+        code = row_text if row_text in codes else match_code(row_text, codes, padded)
         spec = grid.get((code, number)) if code else None
         if spec is None:
             report.ignored += 1
@@ -281,6 +284,17 @@ def read_long_table_values(
         if spec.state is not CellState.INPUT:
             if raw not in (None, ""):
                 not_an_input(report, cell, spec, raw, where)
+            continue
+        kind = type(raw)
+        if (
+            (kind is int or (kind is float and raw.is_integer()))
+            and -MAX_WHOLE_FLOAT < raw < MAX_WHOLE_FLOAT
+            and spec.data_type.is_numeric
+        ):
+            # A whole number in a number cell, the common case: what read_cell
+            # records for it (convert_cell's own fast path), without its calls.
+            values[cell] = text = str(int(raw))
+            cells[cell] = (where, text)
             continue
         read_cell(report, cell, spec, raw, where)
     return report

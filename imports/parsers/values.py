@@ -41,6 +41,7 @@ FALSE_WORDS = frozenset({"không", "khong", "0", "no", "false"})
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\x00")
 
 _MAX_WHOLE_FLOAT = 1e15
+MAX_WHOLE_FLOAT = _MAX_WHOLE_FLOAT  # whole floats below it are read exactly
 
 # Characters the legacy 8-bit Vietnamese fonts use for accented letters and that
 # Vietnamese written in Unicode never contains: µ ¸ ¶ · ¹ ¨ » ¾ ¼ ½ Æ Ç Ë ® Ð Î Ï

@@ -661,8 +661,13 @@ def sheet_extent(xml: bytes) -> tuple[int, int]:
     cells = _cell_count(xml)
     if b":c" in xml and _PREFIXED_CELL.search(xml):
         return _positional_extent(xml)
+    may_hold_empty = _may_hold_empty_cells(xml)
+    if not may_hold_empty and cells >= _VECTOR_MIN_CELLS:
+        found = _vector_extent(xml, cells)
+        if found is not None:
+            return found
     rows = _FILLED_ROWS.findall(xml)
-    empty = len(_EMPTY_CELLS.findall(xml)) if _may_hold_empty_cells(xml) else 0
+    empty = len(_EMPTY_CELLS.findall(xml)) if may_hold_empty else 0
     if len(rows) + empty != cells:
         return _positional_extent(xml)
     if not rows:
@@ -670,6 +675,82 @@ def sheet_extent(xml: bytes) -> tuple[int, int]:
     letters = set(_FILLED_COLUMNS.findall(xml))
     # Distinct values first: a sheet repeats a few columns and each row many times.
     return max(map(int, set(rows))), max(map(column_number, letters))
+
+
+_VECTOR_MIN_CELLS = 10_000
+_CELL_OPENING = int.from_bytes(b"<c r", "little")
+_REFERENCE_WIDTH = 12  # 3 letters, 7 digits, the closing quote, one more
+_VECTOR_CHUNK = 262_144
+
+
+def _vector_extent(xml: bytes, cells: int) -> tuple[int, int] | None:
+    """Return the extent of a large sheet none of whose tags close themselves (so
+    every cell is filled), reading every ``<c r="XX123"`` reference at once with
+    numpy; None unless each of the ``cells`` cell tags has such a reference (the
+    regular expressions then judge, as for any other sheet).
+
+    The same references as ``_FILLED_ROWS`` and ``_FILLED_COLUMNS`` read: one to
+    three capital letters, one to seven digits, a closing quote.
+    """
+    import numpy as np
+
+    size = len(xml)
+    data = np.frombuffer(xml, dtype=np.uint8)
+    starts = []
+    for offset in range(4):  # "<c r" at each alignment of 4-byte words
+        words = np.frombuffer(
+            xml, dtype="<u4", count=(size - offset) // 4, offset=offset
+        )
+        starts.append(np.flatnonzero(words == _CELL_OPENING) * 4 + offset)
+    at = np.concatenate(starts)
+    last = size - 1
+    at = at[
+        (data[np.minimum(at + 4, last)] == ord("="))
+        & (data[np.minimum(at + 5, last)] == ord('"'))
+    ]
+    if len(at) != cells:
+        return None
+    if len(at) and at.max() > size - 6 - _REFERENCE_WIDTH:
+        return None  # a reference cut by the end of the part
+    windows = np.lib.stride_tricks.sliding_window_view(data, _REFERENCE_WIDTH)
+    last_row = last_column = 0
+    for start in range(0, len(at), _VECTOR_CHUNK):  # a few MB of arrays at a time
+        found = _references_extent(np, windows[at[start : start + _VECTOR_CHUNK] + 6])
+        if found is None:
+            return None
+        last_row, last_column = max(last_row, found[0]), max(last_column, found[1])
+    return last_row, last_column
+
+
+def _references_extent(np, window) -> tuple[int, int] | None:
+    """Return the largest row and column of the references starting each row of
+    ``window`` (the bytes after '<c r="'), or None if one is no reference."""
+    is_letter = (window - np.uint8(ord("A"))) < 26
+    is_digit = (window - np.uint8(ord("0"))) < 10
+    letters = np.argmin(is_letter, axis=1)  # the first byte that is no letter
+    quote = np.argmax(window == ord('"'), axis=1)  # the first quote
+    digits = quote - letters
+    positions = np.arange(_REFERENCE_WIDTH)
+    between = (positions >= letters[:, None]) & (positions < quote[:, None])
+    if not (
+        ((letters >= 1) & (letters <= 3) & (digits >= 1) & (digits <= 7)).all()
+        and not (between & ~is_digit).any()
+    ):
+        return None
+    # The largest row has the most digits, and then is the largest of those.
+    widest = digits == digits.max()
+    rows = window[widest]
+    starts = letters[widest]
+    row = np.zeros(len(rows), dtype=np.int64)
+    picked = np.arange(len(rows))
+    for place in range(int(digits.max())):
+        row = row * 10 + rows[picked, starts + place] - ord("0")
+    longest = letters == letters.max()
+    names = window[longest]
+    column = np.zeros(len(names), dtype=np.int64)
+    for place in range(int(letters.max())):
+        column = column * 26 + names[:, place] - ord("A") + 1
+    return int(row.max()), int(column.max())
 
 
 def _cell_count(xml: bytes) -> int:

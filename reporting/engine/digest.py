@@ -11,6 +11,7 @@ UTF-8. The header line ``ebaocao-values/1\\t<form code>\\t<version>\\t<unit code
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -33,9 +34,16 @@ def _escape(text: str) -> str:
     )
 
 
-def _sort_key(cell: str):
+@functools.lru_cache(maxsize=65_536)
+def _cell(cell: str) -> tuple[tuple[str, int], str]:
+    """Return the sort key of ``cell`` ("01:2") and the start of its line; the
+    same cells recur in every report of a form, so each is split once."""
     row, _, column = cell.rpartition(":")
-    return (row, int(column))
+    return (row, int(column)), f"{_escape(row)}\t{int(column)}\t"
+
+
+def _sort_key(cell: str):
+    return _cell(cell)[0]
 
 
 def canonical_values(
@@ -48,8 +56,7 @@ def canonical_values(
     for cell in sorted(
         (c for c, v in values.items() if v not in (None, "")), key=_sort_key
     ):
-        row, _, column = cell.rpartition(":")
-        lines.append(f"{_escape(row)}\t{int(column)}\t{_escape(values[cell])}\n")
+        lines.append(f"{_cell(cell)[1]}{_escape(values[cell])}\n")
     return "".join(lines).encode("utf-8")
 
 

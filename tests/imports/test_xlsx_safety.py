@@ -3,7 +3,13 @@
 import pytest
 
 from imports.parsers.workbook import read_workbook
-from imports.parsers.xlsx_safety import UnsafeFile, check_xlsx, sheet_extent
+from imports.parsers.xlsx_safety import (
+    UnsafeFile,
+    _positional_extent,
+    _vector_extent,
+    check_xlsx,
+    sheet_extent,
+)
 from tests.imports.corpus import hostile_corpus, lying_dimension, small_xlsx
 
 CASES = hostile_corpus()
@@ -108,3 +114,53 @@ def test_extent_ignores_tags_outside_the_sheet_data():
         b'<pageMargins left="0.7" /></worksheet>'
     )
     assert sheet_extent(xml) == (3, 3)
+
+
+def _large_sheet(rows: int, first: bytes = b"", cell=b'<c r="%s%d" t="n"><v>1</v></c>'):
+    body = b"".join(
+        b'<row r="%d">' % row
+        + b"".join(cell % (letter, row) for letter in (b"A", b"B", b"C", b"D"))
+        + b"</row>"
+        for row in range(1, rows + 1)
+    )
+    return b"<worksheet><sheetData>" + first + body + b"</sheetData></worksheet>"
+
+
+@pytest.mark.parametrize(
+    ("first", "expected"),
+    [
+        (b"", (3000, 4)),
+        # written first, out of order: the largest row and column still count
+        (b'<row r="1"><c r="XFD1048576" t="n"><v>1</v></c></row>', (1048576, 16384)),
+        (b'<row r="1"><c r="AB7000"><v>1</v></c></row>', (7000, 28)),
+        # references the vector scan does not read: the regular expressions judge
+        (b'<row r="1"><c r="b9999"><v>1</v></c></row>', None),
+        (b'<row r="1"><c r="B12345678"><v>1</v></c></row>', None),
+        (b'<row r="1"><c r="ABCD5"><v>1</v></c></row>', None),
+    ],
+)
+def test_large_sheets_are_measured_as_the_tag_walk_measures_them(first, expected):
+    # given a sheet of 12,000 cells (the vector scan's size), one cell written first
+    xml = _large_sheet(3000, first)
+
+    # when its extent is measured
+    found = sheet_extent(xml)
+
+    # then it is the extent the tag-by-tag walk finds
+    assert found == _positional_extent(xml)
+    if expected is not None:
+        assert found == expected
+        assert _vector_extent(xml, 12_000 + (1 if first else 0)) == expected
+    else:
+        assert _vector_extent(xml, 12_001) is None
+
+
+def test_a_large_sheet_with_empty_cells_is_measured_without_them():
+    # given a large sheet whose last row's cells are written empty (<c r="A3001"/>)
+    xml = _large_sheet(3000).replace(
+        b"</sheetData>",
+        b'<row r="3001"><c r="A3001" s="1"/><c r="Z3001"/></row></sheetData>',
+    )
+
+    # then the empty cells do not count
+    assert sheet_extent(xml) == (3000, 4)

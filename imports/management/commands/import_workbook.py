@@ -9,19 +9,15 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
 from forms.models import FormTemplate
-from imports.models import ImportJobStatus
-from imports.services import (
-    import_job_commit,
-    import_job_confirm,
-    import_job_create,
-    import_job_parse,
-)
+from imports.direct import import_workbook_direct
+from imports.services import import_job_create, import_job_parse
 
 
 class Command(BaseCommand):
     help = (
         "Read FILE (a filled template, a workbook of template sheets or a long table) "
-        "as USERNAME would upload it, then import it unless --dry-run; print the "
+        "as USERNAME would upload it, then import it in one pass unless --dry-run; "
+        "print the "
         "import summary (status, counts, conflicts), as JSON with --json. Exits "
         "with status 1 when nothing could be imported."
     )
@@ -54,21 +50,29 @@ class Command(BaseCommand):
             raise CommandError(f"No file {path}.")
         try:
             with path.open("rb") as stream:
-                job = import_job_create(
-                    acting_user=user,
-                    uploaded_file=File(stream, name=path.name),
-                    form=form,
-                    language=options["language"],
-                    enqueue=False,
-                )
+                uploaded = File(stream, name=path.name)
+                if options["dry_run"]:
+                    job = import_job_create(
+                        acting_user=user,
+                        uploaded_file=uploaded,
+                        form=form,
+                        language=options["language"],
+                        enqueue=False,
+                    )
+                else:
+                    # One pass: read, check and store, without the web preview.
+                    job = import_workbook_direct(
+                        acting_user=user,
+                        uploaded_file=uploaded,
+                        form=form,
+                        language=options["language"],
+                    )
         except PermissionDenied:
             raise CommandError(f"{user.username} reports for no unit.") from None
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
-        job = import_job_parse(job_id=job.pk)
-        if not options["dry_run"] and job.status == ImportJobStatus.PREVIEW:
-            import_job_confirm(acting_user=user, job=job, enqueue=False)
-            job = import_job_commit(job_id=job.pk)
+        if options["dry_run"]:
+            job = import_job_parse(job_id=job.pk)
         summary = {"job": job.pk, **job.summary}
         if options["json"]:
             self.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2))

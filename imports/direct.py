@@ -1,0 +1,195 @@
+"""A direct import: read, map, type-check and store an upload in one pass.
+
+The web flow reads an upload into a preview (every cell's old and new value, the
+validation rules' verdict), waits for the uploader's confirmation and then commits.
+Operators and scripts (``manage.py import_workbook`` without ``--dry-run``, or
+``import_workbook_direct`` called by an API) import at once: the same reading and
+checks as the dry run, but only counts and problems are kept, and each ready report
+gets its revision in the same pass, through the same bulk save (the rules of a single
+save; a report changed since it was read is refused as "changed meanwhile").
+
+The job ends with the summary the two-step flow gives after its commit: the same
+status, counts, reports and conflicts. What the direct import leaves out is the
+interactive preview only: no per-cell rows, and no validation preview (the rules are
+checked when the report is submitted).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import InterfaceError, OperationalError, transaction
+from django.utils import timezone, translation
+
+from core.audit import audit_context
+from imports.dry_run import CheckedReport, DryRun
+from imports.models import ImportJob, ImportJobStatus, ImportReport, ImportReportStatus
+from imports.parsers.workbook import read_workbook
+from imports.services import (
+    COMMIT_CHUNK,
+    MAX_FILE_BYTES,
+    MAX_SUMMARY_CONFLICTS,
+    _commit_reports,
+    _conflict,
+    _fail,
+    _report_row,
+    import_job_create,
+    import_summary,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def import_workbook_direct(
+    *, acting_user, uploaded_file, form=None, language: str = "vi"
+) -> ImportJob:
+    """Store an upload and import it at once (no preview, no confirmation).
+
+    Raise what ``import_job_create`` raises (PermissionDenied, ValidationError);
+    everything else about the file ends in the job's summary.
+    """
+    job = import_job_create(
+        acting_user=acting_user,
+        uploaded_file=uploaded_file,
+        form=form,
+        language=language,
+        enqueue=False,
+    )
+    return import_job_run(job_id=job.pk)
+
+
+def import_job_run(*, job_id: int) -> ImportJob:
+    """Read a stored upload and import its reports; a job already read is kept."""
+    with transaction.atomic():
+        job = (
+            ImportJob.objects.select_for_update()
+            .select_related("created_by")
+            .get(pk=job_id)
+        )
+        if job.status not in {ImportJobStatus.QUEUED, ImportJobStatus.PARSING}:
+            return job
+        job.status = ImportJobStatus.PARSING
+        job.progress_done = job.progress_total = 0
+        job.save(update_fields=["status", "progress_done", "progress_total"])
+    try:
+        with translation.override(job.language):
+            return _run(job)
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:
+        logger.exception("Importing upload %s failed", job_id)
+        _fail(job_id)
+        raise
+
+
+def _run(job: ImportJob) -> ImportJob:
+    user = job.created_by
+    try:
+        with job.file.open("rb") as stored:
+            data = stored.read(MAX_FILE_BYTES + 1)
+    except OSError:
+        data = b""
+    content = read_workbook(data, job.original_name)
+    del data
+    checked: list[CheckedReport] = []
+    if not content.refused:
+        checked = DryRun(user, form=job.form, preview=False).reports(content)
+    del content.templates[:], content.long_tables[:]  # the values are in ``checked``
+    with (
+        transaction.atomic(),
+        audit_context(acting_user=user, action="import_job_run", job=job.pk),
+    ):
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if job.status != ImportJobStatus.PARSING:
+            return job  # cancelled meanwhile
+        job.reports.all().delete()
+        rows = [
+            _report_row(job, position, report)
+            for position, report in enumerate(checked)
+        ]
+        # The values are handed to the save from memory, not stored twice.
+        values = [row.values for row in rows]
+        for row in rows:
+            row.values = {}
+        ImportReport.objects.bulk_create(rows, batch_size=500)
+        for row, row_values in zip(rows, values, strict=True):
+            row.values = row_values
+        importable = any(
+            row.status in {ImportReportStatus.READY, ImportReportStatus.UNCHANGED}
+            for row in rows
+        )
+        now = timezone.now()
+        job.parsed_at = now
+        if not importable:
+            job.status = ImportJobStatus.REFUSED
+            job.summary = import_summary(
+                job, rows, file_problems=content.problems, dry_run=True
+            )
+            job.finished_at = now
+            job.progress_done = job.progress_total = len(rows)
+            job.save(
+                update_fields=[
+                    "status",
+                    "summary",
+                    "parsed_at",
+                    "finished_at",
+                    "progress_done",
+                    "progress_total",
+                ]
+            )
+            return job
+        # The conflicts of the file as a whole, as the two-step flow keeps them from
+        # its dry run into the summary of its commit.
+        read_conflicts = [_conflict(p) for p in content.problems]
+        read_conflicts += [c for row in rows for c in row.problems]
+        file_conflicts = [
+            c
+            for c in read_conflicts[:MAX_SUMMARY_CONFLICTS]
+            if not c.get("unit") and not c.get("cell")
+        ]
+        ready = [row for row in rows if row.status == ImportReportStatus.READY]
+        job.status = ImportJobStatus.COMMITTING
+        job.confirmed_at = now
+        job.progress_done, job.progress_total = 0, len(ready)
+        job.save(
+            update_fields=[
+                "status",
+                "parsed_at",
+                "confirmed_at",
+                "progress_done",
+                "progress_total",
+            ]
+        )
+    addresses = {
+        row.pk: report.read.cells
+        for row, report in zip(rows, checked, strict=True)
+        if report.read is not None
+    }
+
+    def address(report: ImportReport, cell: str) -> str:
+        row, _sep, column = cell.rpartition(":")
+        key = (row, int(column)) if column.isdigit() else None
+        return (addresses.get(report.pk, {}).get(key) or ("",))[0]
+
+    for start in range(0, len(ready), COMMIT_CHUNK):
+        chunk = ready[start : start + COMMIT_CHUNK]
+        with (
+            transaction.atomic(),
+            audit_context(acting_user=user, action="import_job_commit", job=job.pk),
+        ):
+            _commit_reports(user, chunk, address=address)
+        ImportJob.objects.filter(pk=job.pk).update(progress_done=start + len(chunk))
+    with (
+        transaction.atomic(),
+        audit_context(acting_user=user, action="import_job_commit", job=job.pk),
+    ):
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        summary = import_summary(job, rows, dry_run=False)
+        summary["conflicts"] = (file_conflicts + summary["conflicts"])[
+            :MAX_SUMMARY_CONFLICTS
+        ]
+        job.summary = summary
+        job.status = ImportJobStatus.DONE
+        job.finished_at = timezone.now()
+        job.save(update_fields=["summary", "status", "finished_at"])
+    return job
