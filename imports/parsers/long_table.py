@@ -108,14 +108,16 @@ def _read_lines(table: LongTable, rows: list[list], header_row: int) -> None:
     unit_at, period_at = positions[UNIT], positions[PERIOD]
     row_at, column_at, value_at = positions[ROW], positions[COLUMN], positions[VALUE]
     periods: dict[str, str | None] = {}
-    texts: dict[object, str] = {}
+    texts: dict[tuple[type, object], str] = {}
 
     def text(value) -> str:
-        # Codes repeat on every line: each distinct one is cleaned once.
+        # Codes repeat on every line: each distinct one is cleaned once. The type
+        # is part of the key, since True == 1 == 1.0 in Python.
+        key = (type(value), value)
         try:
-            return texts[value]
+            return texts[key]
         except KeyError:
-            texts[value] = found = code_text(value)
+            texts[key] = found = code_text(value)
             return found
         except TypeError:  # an unhashable value cannot be a code
             return code_text(value)
