@@ -112,6 +112,9 @@ def main() -> int:
     bench_imports = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench_imports)
     bench_imports.run()
+    from benchmarks import bench_indicators
+
+    bench_indicators.run()
     return 0
 
 

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "validation",
     "workflow",
     "imports",
+    "indicators",
     "demo",
 ]
 
