@@ -117,6 +117,9 @@ def main() -> int:
     import bench_api
 
     bench_api.run()
+    from benchmarks import bench_indicators
+
+    bench_indicators.run()
     return 0
 
 

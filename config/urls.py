@@ -16,6 +16,7 @@ urlpatterns = [
     path("bieu-mau/", include("forms.urls")),
     path("nhap-excel/", include("imports.urls")),
     path("bao-cao/", include("reporting.urls")),
+    path("chi-tieu/", include("indicators.urls")),
     path("kiem-tra-hang-loat/", include("validation.urls_batch")),
     path("duyet/", include("workflow.urls")),
     path("kiem-tra/", include("validation.urls")),

@@ -23,6 +23,7 @@ def transition_effects_apply(*, event_id: int) -> None:
     event = ApprovalEvent.objects.select_related(
         "submission__template", "submission__org_unit", "actor"
     ).get(pk=event_id)
+    _indicator_store_update(event)
     for number, (user_ids, subject, body, url) in enumerate(_messages(event)):
         _notify(
             user_ids,
@@ -31,6 +32,21 @@ def transition_effects_apply(*, event_id: int) -> None:
             body=body,
             url=url,
         )
+
+
+def _indicator_store_update(event: ApprovalEvent) -> None:
+    """Publish a finally approved report's figures; withdraw them when that final
+    approval is withdrawn. Separate idempotent tasks, so a failing e-mail never
+    delays the store."""
+    from indicators.tasks import observations_publish_task, observations_withdraw_task
+
+    if event.to_status == SubmissionStatus.ACCEPTED:
+        observations_publish_task.delay_on_commit(event.submission_id, event.pk)
+    elif (
+        event.action == EventAction.UNAPPROVE
+        and event.from_status == SubmissionStatus.ACCEPTED
+    ):
+        observations_withdraw_task.delay_on_commit(event.submission_id, event.pk)
 
 
 def _level_name(code: str) -> str:

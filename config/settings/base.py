@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "workflow",
     "imports",
     "api",
+    "indicators",
     "demo",
 ]
 
