@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from api import views, views_tokens
+from api import pull, views, views_tokens
 
 app_name = "api"
 
@@ -9,6 +9,11 @@ v1_patterns = [
     path("openapi.json", views.openapi_document, name="openapi"),
     path("dataValueSets", views.data_value_sets, name="data-value-sets"),
     path("adx", views.adx, name="adx"),
+    path("observations", pull.observations, name="observations"),
+    path("observations/history", pull.history, name="observation-history"),
+    path("rollup", pull.rollups, name="rollup"),
+    path("indicators", pull.indicators, name="indicators"),
+    path("sdmx/structure", pull.structure, name="sdmx-structure"),
 ]
 
 urlpatterns = [

@@ -47,6 +47,7 @@ class ObservationRow:
     published_at: datetime.datetime
     revision_id: int | None
     event_id: int | None
+    unit_valid_to: datetime.date | None = None  # tells pre- and post-reform apart
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,7 @@ def observations_query(
         sql = f"""
             SELECT i.code, o.dim_key, o.dims, u.code, u.name, l.code, o.period,
                    o.value, o.status, o.published_at, o.revision_id,
-                   o.approval_event_id
+                   o.approval_event_id, u.valid_to
             FROM indicators_observation o
             JOIN indicators_indicator i ON i.id = o.indicator_id
             JOIN orgunits_orgunit u ON u.id = o.org_unit_id
@@ -212,7 +213,8 @@ def observations_query(
                END,
                MIN(src.status), MAX(src.published_at),
                CASE WHEN COUNT(*) = 1 THEN MIN(src.revision_id) END,
-               CASE WHEN COUNT(*) = 1 THEN MIN(src.approval_event_id) END
+               CASE WHEN COUNT(*) = 1 THEN MIN(src.approval_event_id) END,
+               u.valid_to
         FROM src
         JOIN orgunits_orgunit u ON u.id = src.target_id
         JOIN orgunits_orglevel l ON l.id = u.level_id
