@@ -112,6 +112,9 @@ def main() -> int:
     bench_imports = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench_imports)
     bench_imports.run()
+    import bench_workflow
+
+    bench_workflow.run()
     return 0
 
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("bieu-mau/", include("forms.urls")),
     path("nhap-excel/", include("imports.urls")),
     path("bao-cao/", include("reporting.urls")),
+    path("tong-hop/", include("workflow.urls_consolidation")),
     path("kiem-tra-hang-loat/", include("validation.urls_batch")),
     path("kiem-tra/", include("validation.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -31,6 +31,10 @@ def transition_effects_apply(*, event_id: int) -> None:
             body=body,
             event=event,
         )
+    if event.action in (EventAction.APPROVE, EventAction.UNAPPROVE):
+        from workflow.consolidation import consolidations_mark_stale
+
+        consolidations_mark_stale(source_submission_id=event.submission_id, event=event)
 
 
 def _level_name(code: str) -> str:

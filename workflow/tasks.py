@@ -45,3 +45,21 @@ def submission_submitted(submission_id: int, receipt_id: int) -> None:
         submission_id=submission_id, revision_id=revision_id, errors=result.errors
     )
     receipt_email_send(receipt_id=receipt_id)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError, ConnectionError, SMTPException),
+    retry_backoff=True,
+    max_retries=5,
+)
+def consolidation_recompute(self, consolidation_id: int) -> str:
+    """Compile an out-of-date report again while its values are the machine's.
+    Idempotent: a report that is current again is left alone."""
+    from workflow.consolidation import RecomputeLater, consolidation_recompute_apply
+
+    try:
+        return consolidation_recompute_apply(consolidation_id=consolidation_id)
+    except RecomputeLater as later:
+        raise self.retry(countdown=5, max_retries=60) from later
