@@ -120,6 +120,9 @@ def main() -> int:
     from benchmarks import bench_indicators
 
     bench_indicators.run()
+    import bench_workflow
+
+    bench_workflow.run()
     return 0
 
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("nhap-excel/", include("imports.urls")),
     path("bao-cao/", include("reporting.urls")),
     path("chi-tieu/", include("indicators.urls")),
+    path("tong-hop/", include("workflow.urls_consolidation")),
     path("kiem-tra-hang-loat/", include("validation.urls_batch")),
     path("duyet/", include("workflow.urls")),
     path("kiem-tra/", include("validation.urls")),

@@ -339,7 +339,9 @@ class RowsForm(StepForm):
         help_text=gettext_lazy(
             "One row a line: code, label, unit, indent, options (bold, of which), "
             "separated by tabs (paste from a spreadsheet) or by “|”. "
-            "An empty code makes a group header; a label starting with “Trong đó” is an of-which row."
+            "An empty code makes a group header; a label starting with “Trong đó” is an of-which row. "
+            "When an upper unit compiles the reports below, a row is summed unless its "
+            "options say average, max, min or no sum (rates: recomputed by formulas)."
         ),
     )
 

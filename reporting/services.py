@@ -112,11 +112,21 @@ class SubmissionNotEditable(ReportError):
 
 
 def submission_open(
-    *, acting_user, form_version: FormVersion, unit: OrgUnit, period: str
+    *,
+    acting_user,
+    form_version: FormVersion,
+    unit: OrgUnit,
+    period: str,
+    to_compile: bool = False,
 ) -> Submission:
-    """Return the unit's report of the form for the period, creating the draft."""
+    """Return the unit's report of the form for the period, creating the draft.
+
+    ``to_compile``: the report is opened to be compiled from the reports below, which
+    the unit's reviewers may do as well as its reporters."""
     period_obj = parse_period(period)
-    if not user_has_role(acting_user, "reporter", unit):
+    if not user_has_role(acting_user, "reporter", unit) and not (
+        to_compile and user_has_role(acting_user, "reviewer", unit)
+    ):
         raise SubmissionNotEditable(
             _("You do not report for %(unit)s.") % {"unit": unit.name}
         )
@@ -448,6 +458,59 @@ def submission_save_draft(
             source=source,
         )
         return SaveResult(revision, True)
+
+
+def submission_save_consolidated(
+    *, acting_user, submission: Submission, values: dict[str, str]
+) -> Revision:
+    """Store values compiled from the reports below as a new revision with source
+    "consolidated" (computed cells are recomputed here).
+
+    A person compiles only a draft or returned report; the system (``acting_user``
+    None) also recompiles a report awaiting its first review, whose values are
+    machine-made. The caller checks who may compile."""
+    version = submission.form_version
+    grid = cell_grid(version.form_definition)
+    inputs = {
+        cell: text
+        for cell, text in values.items()
+        if (spec := grid.get(_cell_key(cell))) is not None
+        and spec.state is CellState.INPUT
+    }
+    values = _with_computed(version.form_definition, grid, inputs)
+    with (
+        transaction.atomic(),
+        audit_context(acting_user=acting_user, action="submission_save_consolidated"),
+    ):
+        locked = (
+            Submission.objects.select_for_update(of=("self",))
+            .select_related("template", "form_version", "org_unit", "current_revision")
+            .get(pk=submission.pk)
+        )
+        by_system = getattr(acting_user, "pk", None) is None
+        editable = locked.status in EDITABLE_STATUSES or (
+            by_system
+            and locked.status == SubmissionStatus.AWAITING_REVIEW
+            and not locked.approved_levels
+        )
+        if not editable:
+            raise SubmissionNotEditable(
+                _("This report is %(status)s and can no longer be compiled again.")
+                % {"status": locked.get_status_display().lower()}
+            )
+        current = locked.current_revision
+        return _new_revision(
+            submission=locked,
+            acting_user=acting_user,
+            values=values,
+            comments=dict(current.comments) if current else {},
+            source=RevisionSource.CONSOLIDATED,
+        )
+
+
+def _cell_key(cell: str) -> tuple[str, int] | None:
+    row, _sep, column = cell.rpartition(":")
+    return (row, int(column)) if column.isdigit() else None
 
 
 def submission_restore(

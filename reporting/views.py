@@ -103,6 +103,20 @@ def entry(request, template_id: int, unit_id: int, period: str):
     return _render_entry(request, access, submission)
 
 
+def _compile_url(user, access) -> str:
+    """The upper unit's compilation page, when units below report this form."""
+    from workflow.consolidation_selectors import has_units_below, user_may_compile
+
+    if not user_may_compile(user, access.unit) or not has_units_below(
+        access.template, access.unit, access.period
+    ):
+        return ""
+    return reverse(
+        "consolidation:by_key",
+        args=[access.template.pk, access.unit.pk, access.period.id],
+    )
+
+
 def _messages_for_script() -> dict[str, str]:
     """The sentences the page's script shows, in the user's language."""
     return {
@@ -241,6 +255,7 @@ def _render_entry(
         "history_url": optional_url("reporting:revisions", submission.pk)
         if submission
         else "",
+        "compile_url": _compile_url(request.user, access),
         "entry_script": script,
         "problems": problems or [],
         "problems_heading": _("%(count)d cells need attention.")

@@ -32,6 +32,10 @@ def transition_effects_apply(*, event_id: int) -> None:
             body=body,
             url=url,
         )
+    if event.action in (EventAction.APPROVE, EventAction.UNAPPROVE):
+        from workflow.consolidation import consolidations_mark_stale
+
+        consolidations_mark_stale(source_submission_id=event.submission_id, event=event)
 
 
 def _indicator_store_update(event: ApprovalEvent) -> None:

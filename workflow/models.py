@@ -236,3 +236,79 @@ class BulkApproval(models.Model):
     @property
     def approved_count(self) -> int:
         return sum(1 for outcome in self.outcomes if outcome.get("approved"))
+
+
+# --- Consolidation ("tổng hợp") -------------------------------------------------------
+
+
+@pghistory.track(*audit_trackers())
+class Consolidation(models.Model):
+    """How an upper unit's report was last compiled from the approved reports of the
+    units directly below it: the revision it produced, and who was missing."""
+
+    submission = models.OneToOneField(
+        Submission,
+        on_delete=models.PROTECT,
+        related_name="consolidation",
+        verbose_name=_("compiled report"),
+    )
+    revision = models.ForeignKey(
+        Revision,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("compiled revision"),
+    )
+    compiled_at = models.DateTimeField(_("compiled at"))
+    compiled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("compiled by"),
+    )
+    # Units below that must report but were left out: [{unit_id, code, name, status}].
+    missing = models.JSONField(_("missing units"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("consolidation")
+        verbose_name_plural = _("consolidations")
+
+    def __str__(self) -> str:
+        return f"{self.submission_id} r{self.revision_id}"
+
+
+class ConsolidationSource(models.Model):
+    """One approved report a consolidation included, at the revision it read."""
+
+    consolidation = models.ForeignKey(
+        Consolidation, on_delete=models.CASCADE, related_name="sources"
+    )
+    source = models.ForeignKey(
+        Submission,
+        on_delete=models.PROTECT,
+        related_name="consolidated_into",
+        verbose_name=_("included report"),
+    )
+    source_revision = models.ForeignKey(
+        Revision, on_delete=models.PROTECT, related_name="+"
+    )
+    org_unit = models.ForeignKey(
+        "orgunits.OrgUnit",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("unit"),
+    )
+
+    class Meta:
+        ordering = ["consolidation", "org_unit__code"]
+        verbose_name = _("included report")
+        verbose_name_plural = _("included reports")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["consolidation", "source"], name="consolidationsource_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.consolidation_id} ← {self.source_id}"

@@ -513,7 +513,7 @@ def submission_approve(*, acting_user, submission_id: int) -> ApprovalEvent:
         audit_context(acting_user=acting_user, action="submission_approve"),
     ):
         locked = _lock(submission_id)
-        if locked.is_stale:
+        if locked.is_stale or _compiled_from_changed_reports(locked):
             raise WorkflowRefused(
                 _(
                     "This compiled report is out of date: a report it includes has "
@@ -544,6 +544,7 @@ def submission_unapprove(
         audit_context(acting_user=acting_user, action="submission_unapprove"),
     ):
         locked = _lock(submission_id)
+        _refuse_if_compiled_and_approved(locked)
         actor = actor_for(acting_user, locked)
         state, chain = state_of(locked), machine_chain_of(locked)
         return _apply(
@@ -631,3 +632,72 @@ def submissions_approve_bulk(
         else:
             outcomes.append(BulkOutcome(submission_id, True, event.to_status))
     return outcomes
+
+
+# --- Compiled reports ------------------------------------------------------------------
+
+
+def _refuse_if_compiled_and_approved(submission: Submission) -> None:
+    """An approved compiled report locks the reports it includes."""
+    from workflow.consolidation_selectors import approved_compilation_of
+
+    compiled = approved_compilation_of(submission.pk)
+    if compiled is not None:
+        raise WorkflowRefused(
+            _(
+                "The compiled report of %(unit)s includes this report and has been "
+                "approved; withdraw that approval first."
+            )
+            % {"unit": compiled.org_unit.name},
+            code="compiled_report_approved",
+            status=submission.status,
+        )
+
+
+def _compiled_from_changed_reports(submission: Submission) -> bool:
+    from workflow.consolidation_selectors import compilation_out_of_date
+
+    return compilation_out_of_date(submission)
+
+
+def _stale_event(submission: Submission, action: EventAction, acting_user, reason=""):
+    return ApprovalEvent.objects.create(
+        submission=submission,
+        revision_id=submission.current_revision_id,
+        action=action,
+        from_status=submission.status,
+        to_status=submission.status,
+        approved_levels=list(submission.approved_levels),
+        actor=acting_user if getattr(acting_user, "pk", None) else None,
+        reason=reason,
+    )
+
+
+def submission_mark_stale(*, submission_id: int, reason: str) -> ApprovalEvent | None:
+    """Mark a compiled report out of date (a report it includes changed), with a
+    "stale" event; return None, changing nothing, when it already is."""
+    with (
+        transaction.atomic(),
+        audit_context(acting_user=None, action="submission_mark_stale"),
+    ):
+        locked = _lock(submission_id)
+        if locked.is_stale:
+            return None
+        locked.is_stale = True
+        locked.save(update_fields=["is_stale", "updated_at"])
+        return _stale_event(locked, EventAction.STALE, None, reason)
+
+
+def submission_stale_clear(*, acting_user, submission_id: int) -> ApprovalEvent | None:
+    """Record that an out-of-date compiled report was compiled again ("recompute"
+    event, by ``acting_user`` or the system); None when it was not out of date."""
+    with (
+        transaction.atomic(),
+        audit_context(acting_user=acting_user, action="submission_stale_clear"),
+    ):
+        locked = _lock(submission_id)
+        if not locked.is_stale:
+            return None
+        locked.is_stale = False
+        locked.save(update_fields=["is_stale", "updated_at"])
+        return _stale_event(locked, EventAction.RECOMPUTE, acting_user)

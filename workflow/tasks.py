@@ -65,3 +65,21 @@ def bulk_approval_run(job_id: int) -> None:
     except Exception:
         bulk_approval_fail(job_id=job_id)
         raise
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError, ConnectionError, SMTPException),
+    retry_backoff=True,
+    max_retries=5,
+)
+def consolidation_recompute(self, consolidation_id: int) -> str:
+    """Compile an out-of-date report again while its values are the machine's.
+    Idempotent: a report that is current again is left alone."""
+    from workflow.consolidation import RecomputeLater, consolidation_recompute_apply
+
+    try:
+        return consolidation_recompute_apply(consolidation_id=consolidation_id)
+    except RecomputeLater as later:
+        raise self.retry(countdown=5, max_retries=60) from later

@@ -13,7 +13,12 @@ from forms.definition.formula import (
     references,
 )
 from forms.definition.grid import cell_grid, expand_reference
-from forms.definition.model import CellState, DeadlineKind, FormDefinition
+from forms.definition.model import (
+    Aggregation,
+    CellState,
+    DeadlineKind,
+    FormDefinition,
+)
 from forms.definition.problems import Problem, gettext_noop
 
 ROW_CODE_PATTERN = re.compile(r"[0-9A-Za-z][0-9A-Za-z._\-]{0,15}")
@@ -71,6 +76,18 @@ def _check_rows(definition: FormDefinition) -> list[Problem]:
                     f"row {row.code or position}",
                     gettext_noop("Row %(position)d has no label."),
                     {"position": position},
+                )
+            )
+        if row.aggregation not in {item.value for item in Aggregation}:
+            problems.append(
+                Problem(
+                    "row_aggregation_invalid",
+                    f"row {row.code or position}",
+                    gettext_noop(
+                        "Row %(row)s adds up with %(value)r; use sum, average, max, "
+                        "min or none."
+                    ),
+                    {"row": row.code or position, "value": row.aggregation},
                 )
             )
         if row.is_header:

@@ -43,6 +43,16 @@ class CellState(enum.StrEnum):
     DISABLED = "disabled"
 
 
+class Aggregation(enum.StrEnum):
+    """How a row's figures of the units below add up into the upper unit's report."""
+
+    SUM = "sum"
+    AVERAGE = "average"
+    MAX = "max"
+    MIN = "min"
+    NONE = "none"  # not additive (rates): the upper unit's own figures are kept
+
+
 class DeadlineKind(enum.StrEnum):
     DAYS_AFTER_PERIOD = "days_after_period"
     FIXED_DATE_SAME_YEAR = "fixed_date_same_year"
@@ -71,6 +81,7 @@ class RowDef:
     bold: bool = False
     guidance: str = ""
     formula: str = ""
+    aggregation: str = Aggregation.SUM.value
 
     @property
     def is_header(self) -> bool:

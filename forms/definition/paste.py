@@ -7,7 +7,10 @@ person can type):
 rows        ``code | label | unit | indent | options | guidance``
             An empty code makes a group header. Indentation is the indent field, or
             else one level per empty field between code and label, or per two spaces
-            before the label. Options: ``bold``/``đậm``, ``of which``/``trong đó``; a
+            before the label. Options: ``bold``/``đậm``, ``of which``/``trong đó``,
+            and how the row adds up when an upper unit compiles the reports below:
+            ``average``/``trung bình``, ``max``/``lớn nhất``, ``min``/``nhỏ nhất``,
+            ``no sum``/``không cộng`` (sum is the default); a
             label starting "Trong đó" is an of-which row anyway. Lines copied straight
             from the annex (label, code, unit) are recognised too.
 columns     ``number | label | type | group | decimal places | unit``; types are
@@ -40,6 +43,7 @@ from forms.definition.formula import (
     parse_formula,
 )
 from forms.definition.model import (
+    Aggregation,
     CellOverride,
     CellState,
     ColumnDef,
@@ -103,6 +107,20 @@ _CODE = re.compile(r"[0-9A-Za-z][0-9A-Za-z._\-]{0,15}")
 _OF_WHICH = re.compile(r"^[\s\-–+*•]*trong\s+đó\b", re.IGNORECASE)
 _BOLD_WORDS = {"bold", "đậm", "in đậm", "b"}
 _OF_WHICH_WORDS = {"of which", "of_which", "trong đó", "trong do"}
+# How the row adds up when an upper unit compiles the reports below (sum by default).
+_AGGREGATION_WORDS = {
+    "average": Aggregation.AVERAGE,
+    "trung bình": Aggregation.AVERAGE,
+    "max": Aggregation.MAX,
+    "lớn nhất": Aggregation.MAX,
+    "min": Aggregation.MIN,
+    "nhỏ nhất": Aggregation.MIN,
+    "no sum": Aggregation.NONE,
+    "none": Aggregation.NONE,
+    "không cộng": Aggregation.NONE,
+    "sum": Aggregation.SUM,
+    "cộng": Aggregation.SUM,
+}
 
 
 def is_of_which_label(label: str) -> bool:
@@ -196,18 +214,22 @@ def parse_rows(text: str) -> Pasted:
             )
             indent = max(0, min(indent, MAX_INDENT))
         bold = of_which = False
+        aggregation = Aggregation.SUM
         for word in filter(None, (w.strip().casefold() for w in options.split(","))):
             if word in _BOLD_WORDS:
                 bold = True
             elif word in _OF_WHICH_WORDS:
                 of_which = True
+            elif word in _AGGREGATION_WORDS:
+                aggregation = _AGGREGATION_WORDS[word]
             else:
                 problems.append(
                     _line_problem(
                         "option_unknown",
                         number,
                         gettext_noop(
-                            "Unknown option %(value)r (use “bold” or “of which”)."
+                            "Unknown option %(value)r (use “bold”, “of which”, "
+                            "“average”, “max”, “min” or “no sum”)."
                         ),
                         value=word,
                     )
@@ -222,6 +244,7 @@ def parse_rows(text: str) -> Pasted:
                 of_which=of_which or is_of_which_label(label),
                 bold=bold,
                 guidance=guidance.strip(),
+                aggregation=aggregation.value,
             )
         )
         lines.append(number)
@@ -237,6 +260,10 @@ def rows_to_text(rows) -> str:
             options.append("bold")
         if row.of_which and not is_of_which_label(row.label):
             options.append("of which")
+        if row.aggregation != Aggregation.SUM:
+            options.append(
+                "no sum" if row.aggregation == Aggregation.NONE else row.aggregation
+            )
         fields = [
             row.code or "",
             row.label,

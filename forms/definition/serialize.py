@@ -9,6 +9,7 @@ from dataclasses import MISSING, fields
 
 from forms.definition.model import (
     FORMAT_VERSION,
+    Aggregation,
     CellOverride,
     CellState,
     ColumnDef,
@@ -273,6 +274,9 @@ def definition_from_dict(data: dict) -> FormDefinition:
                 bold=reader.boolean(item, "bold", location, default=False),
                 guidance=reader.string(item, "guidance", location, default=""),
                 formula=reader.string(item, "formula", location, default=""),
+                aggregation=reader.choice(
+                    Aggregation, item, "aggregation", location, default=Aggregation.SUM
+                ).value,
             )
         )
     cells = []

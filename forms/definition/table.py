@@ -46,6 +46,7 @@ class TableRow:
     bold: bool
     guidance: str
     cells: tuple[TableCell, ...]
+    aggregation: str = "sum"  # how the row adds up when the units below are compiled
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,7 @@ def form_table(definition: FormDefinition) -> FormTable:
                 bold=row.bold,
                 guidance=row.guidance,
                 cells=cells,
+                aggregation=row.aggregation,
             )
         )
     numbering = tuple(layout.text_column_letters()) + tuple(
