@@ -65,3 +65,46 @@ DEMO_CHAINS = [
     ("TT02-2023-BNV", ["district", "province", "national"], True),
     ("TT01-2022-BLDTBXH", ["national"], False),
 ]
+
+# A demo indicator catalogue for the commendation form 0603.N/BNV-TĐKT: one
+# indicator disaggregated by who was commended and by the form of commendation.
+# The codes are this demo's own (the national system has no code for it).
+DEMO_DIMENSIONS = [
+    (
+        "DOI_TUONG",
+        "Đối tượng khen thưởng",
+        [
+            ("T", "Tổng số"),
+            ("TAP_THE", "Tập thể"),
+            ("HO_GD", "Hộ gia đình"),
+            ("CA_NHAN", "Cá nhân"),
+        ],
+    ),
+    (
+        "HINH_THUC",
+        "Hình thức khen thưởng",
+        [
+            ("T", "Tổng số"),
+            ("BANG_KHEN", "Bằng khen"),
+            ("CSTD", "Chiến sĩ thi đua cấp bộ, cấp tỉnh"),
+            ("CO_TD", "Cờ thi đua"),
+            ("HUY_HIEU", "Huy hiệu (kỷ niệm chương)"),
+        ],
+    ),
+]
+DEMO_INDICATORS = [
+    {
+        "code": "TDKT.01",
+        "name": "Số lượt khen thưởng cấp bộ, ngành, tỉnh",
+        "unit_of_measure": "Lượt",
+        "dimensions": ["DOI_TUONG", "HINH_THUC"],
+        "open_data": True,
+        "description": "Theo biểu 0603.N/BNV-TĐKT (Thông tư 02/2023/TT-BNV).",
+    },
+]
+# (form code, row code, {column: form of commendation}) -> who was commended
+DEMO_MAPPINGS = (
+    "0603.N/BNV-TĐKT",
+    {"01": "T", "02": "TAP_THE", "04": "HO_GD", "05": "CA_NHAN"},
+    {1: "T", 2: "BANG_KHEN", 3: "CSTD", 4: "CO_TD", 5: "HUY_HIEU"},
+)

@@ -11,6 +11,9 @@ from demo.data import (
     DEMO_AGENCIES,
     DEMO_ASSIGNMENTS,
     DEMO_CHAINS,
+    DEMO_DIMENSIONS,
+    DEMO_INDICATORS,
+    DEMO_MAPPINGS,
     DEMO_PASSWORD,
     DEMO_USERS,
 )
@@ -140,4 +143,46 @@ def demo_chains_load() -> list[str]:
             top_accepts=top_accepts,
         )
         created.append(regime_code)
+    return created
+
+
+def demo_indicators_load() -> list[str]:
+    """Create the demo indicator catalogue and map the commendation form's cells to
+    it; return the indicator codes created."""
+    from indicators.models import CellMapping, Indicator
+    from indicators.services import cell_mapping_set, dimension_save, indicator_save
+
+    created = []
+    for code, name, codes in DEMO_DIMENSIONS:
+        dimension_save(acting_user=None, code=code, name=name, codes=codes)
+    for spec in DEMO_INDICATORS:
+        if not Indicator.objects.filter(code=spec["code"]).exists():
+            created.append(spec["code"])
+        indicator_save(acting_user=None, **spec)
+    form_code, rows, columns = DEMO_MAPPINGS
+    version = (
+        FormVersion.objects.filter(
+            template__code=form_code, status=VersionStatus.PUBLISHED
+        )
+        .order_by("-number")
+        .first()
+    )
+    if (
+        version is not None
+        and not CellMapping.objects.filter(form_version=version).exists()
+    ):
+        cell_mapping_set(
+            acting_user=None,
+            form_version=version,
+            mappings=[
+                {
+                    "row": row,
+                    "column": column,
+                    "indicator": DEMO_INDICATORS[0]["code"],
+                    "dims": {"DOI_TUONG": who, "HINH_THUC": how},
+                }
+                for row, who in rows.items()
+                for column, how in columns.items()
+            ],
+        )
     return created

@@ -7,6 +7,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from demo.data import DEMO_PASSWORD
+from indicators.models import CellMapping
 from workflow.models import ApprovalChain
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -21,6 +22,7 @@ def test_demo_setup_then_each_role_sees_its_home_page(live_server, page):
         "TT01-2022-BLDTBXH",
         "TT02-2023-BNV",
     ]
+    assert CellMapping.objects.filter(indicator__code="TDKT.01").count() == 20
 
     # When the commune reporter of Phường Ba Đình logs in
     response = page.goto(f"{live_server.url}/")

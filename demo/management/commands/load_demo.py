@@ -9,6 +9,7 @@ from demo.services import (
     demo_assignments_load,
     demo_chains_load,
     demo_forms_load,
+    demo_indicators_load,
     demo_users_load,
 )
 
@@ -25,6 +26,7 @@ class Command(BaseCommand):
             (demo_agencies_load, _("Agencies created: %(items)s")),
             (demo_users_load, _("Demo accounts created: %(items)s")),
             (demo_chains_load, _("Approval chains put in force: %(items)s")),
+            (demo_indicators_load, _("Indicators created: %(items)s")),
             (
                 demo_assignments_load,
                 _("Forms assigned to their reporting units: %(items)s"),
