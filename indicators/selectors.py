@@ -66,6 +66,7 @@ class HistoryRow:
     event_action: str
     approved_by: str | None
     approved_at: datetime.datetime
+    approver_name: str | None = None
 
 
 class RollupRow(NamedTuple):
@@ -266,7 +267,8 @@ def observation_history(
         SELECT o.id, o.value, o.status, o.is_current, o.published_at,
                o.withdrawn_at, o.superseded_by_id, o.submission_id,
                o.revision_id, r.number, o.approval_event_id, e.action,
-               a.username, e.created_at
+               a.username, e.created_at,
+               NULLIF(TRIM(CONCAT(a.first_name, ' ', a.last_name)), '')
         FROM indicators_observation o
         JOIN indicators_indicator i ON i.id = o.indicator_id
         JOIN orgunits_orgunit u ON u.id = o.org_unit_id

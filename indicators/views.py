@@ -109,6 +109,7 @@ def mapping_edit(request, version_id: int):
         if spec.state is not CellState.DISABLED and spec.data_type.is_numeric
     ]
     dimensions = list(Dimension.objects.prefetch_related("codes"))
+    chosen = None
     if request.method == "POST":
         mappings = []
         for spec in cells:
@@ -135,13 +136,21 @@ def mapping_edit(request, version_id: int):
         except MappingInvalid as error:
             for message in error.messages:
                 messages.error(request, message)
+            # Show the refused choices again, for the designer to correct.
+            chosen = {
+                (m["row"], m["column"]): (m["indicator"], m["dims"]) for m in mappings
+            }
         else:
             messages.success(request, _("The cell mappings are saved."))
             return redirect("indicators:mapping", version_id=version.pk)
-    existing = cell_mappings_of(version)
+    if chosen is None:
+        chosen = {
+            key: (mapping.indicator.code, mapping.dims)
+            for key, mapping in cell_mappings_of(version).items()
+        }
     rows = []
     for spec in cells:
-        mapping = existing.get((spec.row, spec.column))
+        indicator, dims = chosen.get((spec.row, spec.column), ("", {}))
         row_def, column_def = definition.row(spec.row), definition.column(spec.column)
         rows.append(
             {
@@ -149,11 +158,8 @@ def mapping_edit(request, version_id: int):
                 "cell": f"{spec.row}:{spec.column}",
                 "label": row_def.label if row_def else "",
                 "column_label": column_def.label if column_def else "",
-                "indicator": mapping.indicator.code if mapping else "",
-                "dims": [
-                    (d, (mapping.dims if mapping else {}).get(d.code, ""))
-                    for d in dimensions
-                ],
+                "indicator": indicator,
+                "dims": [(d, dims.get(d.code, "")) for d in dimensions],
             }
         )
     return render(

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from forms.definition.periods import parse_period
+from orgunits.models import OrgLevel
 from reporting.engine.revision_diff import revision_changes
 from reporting.entry import entry_grid, version_layout
 from reporting.models import Revision, Submission
@@ -287,10 +288,20 @@ def _bulk_context(job) -> dict:
     reports = Submission.objects.select_related("template", "org_unit").in_bulk(
         [outcome["submission_id"] for outcome in job.outcomes]
     )
+    level_names = dict(OrgLevel.objects.values_list("code", "name"))
+
+    def approved_by(report) -> str:
+        # "Awaiting review" alone reads as not approved: say which levels have.
+        if report is None:
+            return ""
+        return ", ".join(level_names.get(c, c) for c in report.approved_levels)
+
     return {
         "job": job,
         "rows": [
-            (outcome, reports.get(outcome["submission_id"])) for outcome in job.outcomes
+            (outcome, report, approved_by(report))
+            for outcome in job.outcomes
+            for report in [reports.get(outcome["submission_id"])]
         ],
     }
 

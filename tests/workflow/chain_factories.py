@@ -37,10 +37,14 @@ class ChainWorld:
     users: dict = field(default_factory=dict)
 
 
-def consolidation_version(code: str = "T07.T/TONG-HOP"):
+def consolidation_version(code: str = "T07.T/TONG-HOP", *, decimal_columns=()):
     """Return a published monthly form (0603 re-coded) whose rows 12-15 aggregate by
-    average, max, min and none."""
+    average, max, min and none; ``decimal_columns`` hold numbers with one decimal
+    place instead of whole numbers."""
     document = json.loads((CATALOG / "0603.N_BNV-TDKT.form.json").read_text())
+    for column in document["columns"]:
+        if column["number"] in decimal_columns:
+            column.update(data_type="decimal", decimal_places=1)
     for row in document["rows"]:
         if row.get("code") in AGGREGATIONS:
             row["aggregation"] = AGGREGATIONS[row["code"]]
@@ -56,7 +60,7 @@ def consolidation_version(code: str = "T07.T/TONG-HOP"):
     return version
 
 
-def make_chain_world(*, communes: int = 3) -> ChainWorld:
+def make_chain_world(*, communes: int = 3, decimal_columns=()) -> ChainWorld:
     """Build VN > T9 > T91 > communes T9001…, assign the form to all of them, put the
     chain district → province → national (consolidating, national accepts) in force
     and give each unit its reporter and each upper unit its reviewer."""
@@ -75,7 +79,7 @@ def make_chain_world(*, communes: int = 3) -> ChainWorld:
         unit(f"T900{n}", f"Xã Thử {n}", "commune", district)
         for n in range(1, communes + 1)
     ]
-    version = consolidation_version()
+    version = consolidation_version(decimal_columns=decimal_columns)
     assign(version, province, level=None, first_period="2024M1")
     assign(version, national, level="national", first_period="2024M1")
     approval_chain_create(

@@ -1,0 +1,225 @@
+"""The indicator store's pages in a real browser: a designer maps cells of a form
+version, an analyst finds a rollup difference and reads an observation's history
+with its lineage."""
+
+import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from indicators.models import CellMapping, Indicator
+from reporting.models import Revision
+from tests.factories import PASSWORD, make_user
+from tests.indicators.factories import make_catalogue, observe
+from tests.orgunits.factories import make_small_tree
+from tests.reporting.factories import catalog_version, make_submission
+from workflow.models import ApprovalEvent
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def log_in(page, live_server, user):
+    page.goto(live_server.url + reverse("login"))
+    page.get_by_label("Tên đăng nhập").fill(user.username)
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Đăng nhập").click()
+
+
+def shot(page, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+
+
+def no_inline_scripts(page) -> list[str]:
+    return page.eval_on_selector_all(
+        "script:not([src])", "nodes => nodes.map(node => node.outerHTML)"
+    )
+
+
+@pytest.fixture
+def world():
+    tree = make_small_tree()
+    make_catalogue()
+    return tree, catalog_version()
+
+
+def test_designer_maps_a_cell_and_sees_a_bad_mapping_named(
+    page, page_errors, live_server, world
+):
+    tree, version = world
+    designer = make_user(role="designer", unit=tree.national)
+
+    # given the designer on the version page, when they open its mapping editor
+    log_in(page, live_server, designer)
+    page.goto(live_server.url + reverse("forms:version", args=[version.pk]))
+    mapping_url = reverse("indicators:mapping", args=[version.pk])
+    with page.expect_navigation():
+        page.locator(f"a[href='{mapping_url}']").click()
+    expect(page.locator("h1")).to_have_text("Ánh xạ chỉ tiêu")
+
+    # when they map cell 02:2 to the commendations of women and save
+    page.locator("select[name='ind-02-2']").select_option("0603.01")
+    page.locator("select[name='dim-02-2-SEX']").select_option("F")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Lưu ánh xạ").click()
+
+    # then the mapping is saved and shown again
+    expect(page.locator(".messages .message")).to_have_count(1)
+    expect(page.locator("select[name='ind-02-2']")).to_have_value("0603.01")
+    expect(page.locator("select[name='dim-02-2-SEX']")).to_have_value("F")
+    mapping = CellMapping.objects.get(form_version=version)
+    assert (mapping.row_code, mapping.column, mapping.dims) == ("02", 2, {"SEX": "F"})
+    shot(page, "indicator-mapping-saved")
+
+    # when they map cell 03:2 to the same indicator and dimension value
+    page.locator("select[name='ind-03-2']").select_option("0603.01")
+    page.locator("select[name='dim-03-2-SEX']").select_option("F")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Lưu ánh xạ").click()
+
+    # then a Vietnamese error names both cells, nothing is saved, and the refused
+    # choice is still on the page to correct
+    error = page.locator(".messages .message.error")
+    expect(error).to_have_count(1)
+    expect(error).to_contain_text("Ô 03:2")
+    expect(error).to_contain_text("02:2")
+    expect(error).to_contain_text("0603.01")
+    assert CellMapping.objects.filter(form_version=version).count() == 1
+    expect(page.locator("select[name='ind-03-2']")).to_have_value("0603.01")
+    expect(page.locator("select[name='dim-03-2-SEX']")).to_have_value("F")
+    shot(page, "indicator-mapping-error")
+    assert page_errors == []
+    assert no_inline_scripts(page) == []
+
+
+def _approved(version, unit, period, revision_number, approver):
+    submission = make_submission(version, unit, period, "accepted")
+    revision = Revision.objects.create(
+        submission=submission,
+        number=revision_number,
+        source="web",
+        values={},
+        digest=f"r{revision_number}",
+    )
+    return ApprovalEvent.objects.create(
+        submission=submission,
+        revision=revision,
+        actor=approver,
+        action="approve",
+        from_status="awaiting_review",
+        to_status="accepted",
+    )
+
+
+def test_analyst_sees_a_rollup_difference_and_an_observations_history(
+    page, page_errors, live_server, world
+):
+    tree, version = world
+    total = Indicator.objects.get(code="0603.01")
+    reviewer = make_user(
+        role="reviewer", unit=tree.district, full_name="Trần Văn Duyệt"
+    )
+    # given communes reporting 1.200,5 and 15, their district 1.234,5 (it should be
+    # 1.215,5), and the other district agreeing with its commune
+    for unit, value in (
+        (tree.commune, "1200.5"),
+        (tree.sibling_commune, "15"),
+        (tree.other_commune, "7"),
+        (tree.other_district, "7"),
+    ):
+        event = _approved(version, unit, "2025", 1, reviewer)
+        observe(
+            total,
+            unit,
+            "2025",
+            Decimal(value),
+            submission=event.submission,
+            event=event,
+        )
+    # and the district's figure published twice: revision 1 superseded by revision 2
+    first = _approved(version, tree.district, "2025", 1, reviewer)
+    old = observe(
+        total,
+        tree.district,
+        "2025",
+        Decimal("1000"),
+        submission=first.submission,
+        event=first,
+        is_current=False,
+    )
+    second_revision = Revision.objects.create(
+        submission=first.submission, number=2, source="web", values={}, digest="r2"
+    )
+    second = ApprovalEvent.objects.create(
+        submission=first.submission,
+        revision=second_revision,
+        actor=reviewer,
+        action="approve",
+        from_status="awaiting_review",
+        to_status="accepted",
+    )
+    new = observe(
+        total,
+        tree.district,
+        "2025",
+        Decimal("1234.5"),
+        submission=first.submission,
+        event=second,
+    )
+    type(old).objects.filter(pk=old.pk).update(
+        superseded_by=new, published_at=new.published_at - datetime.timedelta(days=2)
+    )
+    analyst = make_user(role="analyst", unit=tree.province)
+
+    # when an analyst of the province asks for the district rollup differences
+    log_in(page, live_server, analyst)
+    page.goto(live_server.url + reverse("indicators:differences"))
+    page.get_by_label("Chỉ tiêu").select_option("0603.01")
+    page.get_by_label("Kỳ báo cáo").fill("2025")
+    page.get_by_label("Cấp").select_option("district")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Xem").click()
+
+    # then only the district that differs is shown, flagged, in Vietnamese numbers
+    rows = page.locator("table.data-table tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.locator("td")).to_have_text(
+        ["T91 – Huyện An Bình", "–", "1.234,5", "1.215,5", "2", "Có chênh lệch"]
+    )
+    shot(page, "indicator-differences")
+    assert no_inline_scripts(page) == []
+
+    # when they open the history of the district's figure
+    page.goto(live_server.url + reverse("indicators:history"))
+    page.get_by_label("Chỉ tiêu").fill("0603.01")
+    page.get_by_label("Mã đơn vị").fill("T91")
+    page.get_by_label("Kỳ báo cáo").fill("2025")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Xem").click()
+
+    # then both versions are listed, oldest first, each with its revision and
+    # approver
+    rows = page.locator("table.data-table tbody tr")
+    expect(rows).to_have_count(2)
+    first_row, second_row = rows.nth(0).locator("td"), rows.nth(1).locator("td")
+    expect(first_row.nth(0)).to_have_text("1.000")
+    expect(first_row.nth(1)).to_have_text("Chính thức")
+    expect(first_row.nth(3)).to_have_text("Đã được thay thế")
+    expect(first_row.nth(4)).to_have_text("Bản số 1")
+    expect(first_row.nth(5)).to_contain_text("Trần Văn Duyệt")
+    expect(second_row.nth(0)).to_have_text("1.234,5")
+    expect(second_row.nth(3)).to_have_text("Hiện hành")
+    expect(second_row.nth(4)).to_have_text("Bản số 2")
+    expect(second_row.nth(5)).to_contain_text("Trần Văn Duyệt")
+    # and no two columns share a heading
+    headings = page.locator("table.data-table thead th").all_inner_texts()
+    assert len(set(headings)) == len(headings), headings
+    shot(page, "indicator-history")
+    assert page_errors == []
+    assert no_inline_scripts(page) == []
