@@ -9,9 +9,11 @@ is decided by ``api.push``.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
@@ -38,8 +40,9 @@ class PushFormatError(Exception):
         self.params = params
 
 
-@dataclass(frozen=True)
-class DataValue:
+class DataValue(NamedTuple):
+    """One pushed value (a tuple: a million of them are made per large request)."""
+
     data_element: str  # the form's row code
     column: str  # the column number, as sent
     value: str
@@ -131,6 +134,7 @@ def _json_set(raw, position: int) -> DataValueSet:
         position=position,
     )
     append = found.values.append
+    make = _new_value
     for index, item in enumerate(values):
         if type(item) is not dict:
             raise PushFormatError(
@@ -141,16 +145,26 @@ def _json_set(raw, position: int) -> DataValueSet:
                 index=index + 1,
                 number=position + 1,
             )
+        # _text inlined for the common case (numbers and codes read as str).
+        element = item.get("dataElement")
         column = item.get("categoryOptionCombo")
+        if column is None:
+            column = item.get("column")
+        value = item.get("value")
         append(
-            DataValue(
-                _text(item.get("dataElement")),
-                _text(column if column is not None else item.get("column")),
-                _text(item.get("value")),
-                item.get("deleted") is True,
+            make(
+                (
+                    element.strip() if type(element) is str else _text(element),
+                    column.strip() if type(column) is str else _text(column),
+                    value.strip() if type(value) is str else _text(value),
+                    item.get("deleted") is True,
+                )
             )
         )
     return found
+
+
+_new_value = functools.partial(tuple.__new__, DataValue)
 
 
 # --- ADX -------------------------------------------------------------------------------

@@ -27,11 +27,12 @@ from api.auth import ApiPrincipal
 from api.parsers import DataValueSet
 from core.audit import audit_context
 from forms.definition.grid import cell_grid
-from forms.definition.model import CellState
+from forms.definition.model import CellState, DataType
 from forms.definition.periods import Period, PeriodError, parse_period
 from imports.selectors import form_templates_by_code, units_by_code, valid_during
 from orgunits.selectors import user_has_role
 from reporting.bulk_selectors import AssignmentFinder
+from reporting.engine.values import CANONICAL_DECIMAL, CANONICAL_INTEGER
 from reporting.models import RevisionSource
 from reporting.services import (
     BulkSaveItem,
@@ -52,6 +53,7 @@ CREATED, UPDATED, UNCHANGED, IGNORED, DELETED = (
 )
 MAX_CONFLICTS = 10_000
 _MACHINE_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+_INTEGER, _NUMBER, _OTHER = 1, 2, 3  # input cells: whole numbers, other numbers, text
 
 
 class _DryRunDone(Exception):
@@ -71,9 +73,7 @@ class _Report:
     cells: "_Cells | None" = None
     values: dict[str, str] = field(default_factory=dict)  # cell -> machine text
     cleared: set[str] = field(default_factory=set)
-    shown: dict[str, tuple[str, str]] = field(
-        default_factory=dict
-    )  # cell -> (where, raw)
+    parts: list["_Report"] = field(default_factory=list)  # the sets gathered here
     refused: bool = False
     pushed: int = 0
     status: str = "refused"
@@ -104,6 +104,21 @@ class _Cells:
             for (row, column), spec in grid.items()
             if spec.data_type.is_numeric
         }
+        # (row code, column as sent) -> (cell, kind) of input cells, one look-up a value.
+        self.entry = {
+            (row, str(column)): (
+                f"{row}:{column}",
+                _INTEGER
+                if spec.data_type is DataType.INTEGER
+                else _NUMBER
+                if spec.data_type.is_numeric
+                else _OTHER,
+            )
+            for (row, column), spec in grid.items()
+            if spec.state is CellState.INPUT
+        }
+        self.integers = {cell for cell, kind in self.entry.values() if kind == _INTEGER}
+        self.numbers = {cell for cell, kind in self.entry.values() if kind == _NUMBER}
 
 
 class _Summary:
@@ -221,7 +236,10 @@ def _gather(
         target = by_key.get(key)
         if target is None:
             by_key[key] = target = report
-        else:  # the same report sent twice: one revision, the later values winning
+        target.parts.append(report)
+        if (
+            target is not report
+        ):  # the same report sent twice: one revision, the later values winning
             report.status = "merged"
             target.pushed += report.pushed
             report.pushed = 0
@@ -313,28 +331,47 @@ def _read_values(report: _Report, target: _Report, summary: _Summary) -> bool:
     return whether every value was accepted."""
     source, table = report.source, report.cells
     accepted = True
-    values, cleared, shown = target.values, target.cleared, target.shown
-    for index, item in enumerate(source.values):
-        column = item.column
-        if column[:1] == "0" and column.isdigit():
-            column = str(int(column))
-        spec = table.by_name.get((item.data_element, column))
-        cell = f"{item.data_element}:{column}"
-        if spec is not None and cell in table.inputs:
-            text = item.value
-            if not text or item.deleted:
-                shown[cell] = (f"dataValues[{index}]", text)
+    values, cleared = target.values, target.cleared
+    entry, machine = table.entry, _MACHINE_NUMBER.fullmatch
+    for index, (element, column, text, deleted) in enumerate(source.values):
+        found = entry.get((element, column))
+        if found is None and column[:1] == "0" and column.isdigit():
+            found = entry.get((element, str(int(column))))
+        if found is not None:
+            cell, kind = found
+            if not text or deleted:
                 cleared.add(cell)
                 values.pop(cell, None)
                 continue
-            if cell not in table.numeric or _MACHINE_NUMBER.fullmatch(text):
-                shown[cell] = (f"dataValues[{index}]", text)
+            if kind == _OTHER or machine(text):
                 values[cell] = text
                 cleared.discard(cell)
                 continue
         accepted = False
-        _value_refused(report, summary, index, item, spec)
+        item = source.values[index]
+        column = item.column
+        if column[:1] == "0" and column.isdigit():
+            column = str(int(column))
+        _value_refused(
+            report, summary, index, item, table.by_name.get((element, column))
+        )
     return accepted
+
+
+def _where(report: _Report, cell: str) -> tuple[str, str]:
+    """Return where the value of ``cell`` that counted was pushed ("dataValues[3]")
+    and as what; ("", "") for a stored cell the push did not name."""
+    entry = report.cells.entry
+    for part in reversed(report.parts):
+        items = part.source.values
+        for index in range(len(items) - 1, -1, -1):
+            element, column, text, _deleted = items[index]
+            if column[:1] == "0" and column.isdigit():
+                column = str(int(column))
+            found = entry.get((element, column))
+            if found is not None and found[0] == cell:
+                return f"dataValues[{index}]", text
+    return "", ""
 
 
 def _value_refused(report: _Report, summary: _Summary, index: int, item, spec) -> None:
@@ -401,10 +438,15 @@ def _store(user, reports: list[_Report], summary: _Summary, *, strategy, today) 
         current = submission.current_revision
         stored = current.values if current else {}
         wanted = _values_after(report, stored, strategy)
+        if submission.form_version_id == report.version.pk:
+            canonical, raw = _split_canonical(report.cells, wanted)
+        else:  # the report stays on another version: its cells are checked by name
+            canonical, raw = {}, wanted
         items.append(
             BulkSaveItem(
                 submission=submission,
-                raw_values=_typed(report.cells, wanted),
+                raw_values=_typed(report.cells, raw),
+                canonical_values=canonical,
                 comments=current.comments if current else {},
                 base_revision=submission.revision_count,
             )
@@ -418,7 +460,7 @@ def _store(user, reports: list[_Report], summary: _Summary, *, strategy, today) 
         if isinstance(result.error, SubmissionValuesInvalid):
             for problem in result.error.problems:
                 row, _sep, column = problem.cell.rpartition(":")
-                where, raw = report.shown.get(problem.cell, ("", ""))
+                where, raw = _where(report, problem.cell)
                 summary.add(
                     problem.code,
                     problem.message,
@@ -445,7 +487,8 @@ def _store(user, reports: list[_Report], summary: _Summary, *, strategy, today) 
 
 
 def _values_after(report: _Report, stored: dict, strategy: str) -> dict[str, str]:
-    inputs = {cell: text for cell, text in stored.items() if _is_input(report, cell)}
+    input_cells = report.cells.inputs
+    inputs = {cell: text for cell, text in stored.items() if cell in input_cells}
     if strategy == "REPLACE":
         return dict(report.values)
     if strategy == "DELETE":
@@ -455,6 +498,25 @@ def _values_after(report: _Report, stored: dict, strategy: str) -> dict[str, str
     for cell in report.cleared:
         merged.pop(cell, None)
     return merged
+
+
+def _split_canonical(
+    table: _Cells, values: dict[str, str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Split ``values`` of input cells into the numbers already in their canonical
+    form (stored as they are, see ``BulkSaveItem.canonical_values``) and the rest,
+    which the save checks and canonicalises cell by cell."""
+    integers, numbers = table.integers, table.numbers
+    integer, decimal = CANONICAL_INTEGER.fullmatch, CANONICAL_DECIMAL.fullmatch
+    canonical, raw = {}, {}
+    for cell, text in values.items():
+        if (cell in integers or cell in numbers) and integer(text):
+            canonical[cell] = text
+        elif cell in numbers and decimal(text):
+            canonical[cell] = text
+        else:
+            raw[cell] = text
+    return canonical, raw
 
 
 def _typed(table: _Cells, values: dict[str, str]) -> dict[str, str]:

@@ -43,6 +43,7 @@ COLUMNS = 5
 FORM_CODE = "BENCH.N/DAY-API"
 PERIOD = "2025"
 REPEATS = 3
+TARGET = 50_000  # values/s into revisions (issue 8)
 
 
 class _Rollback(Exception):
@@ -174,7 +175,14 @@ def _run(rows: int, values: int) -> None:
         acting_user=user, name="bench", user=user, can_push=True, rate_limit=100_000
     )
     client = Client(SERVER_NAME="localhost")
-    push_times = []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE bench_api_scratch (unit text, period text, "
+            "row_code text, col int, value text)"
+        )
+    # COPY runs right after each push, so that both see the same load on a shared
+    # machine and the ratio compares like with like.
+    push_times, copy_times = [], []
     for repeat in range(REPEATS):
         body = _body(codes, rows, shift=repeat)
         start = time.perf_counter()
@@ -189,13 +197,8 @@ def _run(rows: int, values: int) -> None:
         stored = summary["counts"]["created"] + summary["counts"]["updated"]
         assert response.status_code == 200, summary["conflicts"][:3]
         assert stored == values, summary["counts"]
+        copy_times.append(_copy(codes, rows, shift=repeat))
     assert Revision.objects.filter(source="api").count() == UNITS * REPEATS
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMP TABLE bench_api_scratch (unit text, period text, "
-            "row_code text, col int, value text)"
-        )
-    copy_times = [_copy(codes, rows, shift=repeat) for repeat in range(REPEATS)]
     push_rate = values / statistics.median(push_times)
     copy_rate = values / statistics.median(copy_times)
     print(
@@ -206,6 +209,8 @@ def _run(rows: int, values: int) -> None:
     print(
         f"  ratio COPY/push: {copy_rate / push_rate:.2f}x  (target: push >= 50,000 values/s)"
     )
+    met = "MET" if push_rate >= TARGET else "NOT MET"
+    print(f"  target push >= {TARGET:,} values/s: {met} ({push_rate:,.0f} values/s)")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 from django.db import connections, router
-from django.db.models import Model, Value
+from django.db.models import JSONField, Model, Value
 
 
 def bulk_create_by_values(
@@ -75,3 +77,64 @@ def bulk_update_by_values(
                 f"WHERE {table}.{quote(meta.pk.column)} = v.pk::{pk_type}",
                 params,
             )
+
+
+def bulk_create_by_copy(objects: list[Model]) -> list[Model]:
+    """Insert ``objects`` (all of one model, none stored) with PostgreSQL ``COPY``,
+    setting their primary keys, as ``bulk_create`` does; return them.
+
+    The keys are drawn from the table's sequence first, in one statement; that
+    statement runs through the connection's query wrappers, so the audit context
+    (pghistory's session variables, local to the transaction) is set for the
+    ``COPY`` that follows and its triggers. Must run inside a transaction. Fields
+    are prepared as for a save (``auto_now_add`` set, JSON serialised).
+    """
+    if not objects:
+        return objects
+    model = type(objects[0])
+    meta = model._meta
+    connection = connections[router.db_for_write(model)]
+    if not connection.in_atomic_block:
+        raise RuntimeError("bulk_create_by_copy must run inside a transaction.")
+    pk = meta.pk
+    fields = [field for field in meta.concrete_fields if field is not pk]
+    quote = connection.ops.quote_name
+    table = meta.db_table
+    with connection.cursor() as cursor:
+        # A WITH statement (not a bare SELECT) so that pghistory adds its context.
+        cursor.execute(
+            "WITH keys AS (SELECT nextval(pg_get_serial_sequence(%s, %s)) AS id "
+            "FROM generate_series(1, %s)) SELECT id FROM keys ORDER BY id",
+            [quote(table), pk.column, len(objects)],
+        )
+        keys = [row[0] for row in cursor.fetchall()]
+        rows = []
+        for obj, key in zip(objects, keys, strict=True):
+            obj.pk = key
+            rows.append(
+                (
+                    key,
+                    *(
+                        _copy_value(field, field.pre_save(obj, True), connection)
+                        for field in fields
+                    ),
+                )
+            )
+        columns = ", ".join(quote(f.column) for f in (pk, *fields))
+        with cursor.copy(
+            f"COPY {quote(table)} ({columns}) FROM STDIN"  # noqa: S608 quoted names
+        ) as copy:
+            for row in rows:
+                copy.write_row(row)
+    for obj in objects:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    return objects
+
+
+def _copy_value(field, value, connection):
+    if value is None:
+        return None
+    if isinstance(field, JSONField):
+        return json.dumps(value, cls=field.encoder)
+    return field.get_db_prep_save(value, connection)

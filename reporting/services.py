@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit_context
-from core.bulk import bulk_create_by_values, bulk_update_by_values
+from core.bulk import bulk_create_by_copy, bulk_update_by_values
 from core.text import nfc
 from forms.definition.grid import cell_grid
 from forms.definition.model import CellState, DataType
@@ -648,6 +648,13 @@ class BulkSaveItem:
     raw_values: dict[str, str]
     base_revision: int
     comments: dict[str, str] | None = None
+    # Values the caller has already checked and put in canonical form, as
+    # ``parse_submitted_values`` returns them: input cells of the submission's form
+    # version (checked here by name; if one is not, all are checked as typed) and
+    # their canonical text, stored without being parsed again. Give only values
+    # matched against reporting.engine.values.CANONICAL_INTEGER/CANONICAL_DECIMAL
+    # for the cell's data type (an API push does); everything else goes in raw_values.
+    canonical_values: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -668,6 +675,7 @@ class _BulkContext:
         self._versions: dict[int, FormVersion] = {}
         self._grids: dict[int, dict] = {}
         self._grid_cells: dict[int, set[str]] = {}
+        self._input_cells: dict[int, frozenset[str]] = {}
         self._specs: dict[int, dict] = {}
         self._finder = AssignmentFinder()
         self._windows: dict[tuple, object] = {}
@@ -686,6 +694,15 @@ class _BulkContext:
     def grid_cells(self, version: FormVersion) -> set[str]:
         self.grid(version)
         return self._grid_cells[version.pk]
+
+    def input_cells(self, version: FormVersion) -> frozenset[str]:
+        if version.pk not in self._input_cells:
+            self._input_cells[version.pk] = frozenset(
+                f"{row}:{column}"
+                for (row, column), spec in self.grid(version).items()
+                if spec.state is CellState.INPUT
+            )
+        return self._input_cells[version.pk]
 
     def specs(self, version: FormVersion) -> dict:
         if version.pk not in self._specs:
@@ -779,6 +796,29 @@ def submissions_open_bulk(
     return results
 
 
+def _attach_current_revisions(
+    locked_by_id: dict[int, Submission], items: list[BulkSaveItem]
+) -> None:
+    """Give each locked submission its current revision: the one the item's
+    submission already holds when it is still current (revisions never change),
+    the others read in one query."""
+    known = {}
+    for item in items:
+        given = item.submission
+        if Submission.current_revision.is_cached(given) and given.current_revision:
+            known[given.current_revision.pk] = given.current_revision
+    missing = {
+        s.current_revision_id
+        for s in locked_by_id.values()
+        if s.current_revision_id is not None and s.current_revision_id not in known
+    }
+    if missing:
+        known.update(Revision.objects.in_bulk(missing))
+    for submission in locked_by_id.values():
+        revision_id = submission.current_revision_id
+        submission.current_revision = known[revision_id] if revision_id else None
+
+
 def submissions_save_bulk(
     *,
     acting_user,
@@ -799,7 +839,14 @@ def submissions_save_bulk(
     for item in items:
         version = item.submission.form_version
         grid = context.grid(version)
-        values, problems = _parse_values(grid, item.raw_values, context.specs(version))
+        raw_values, trusted = item.raw_values, item.canonical_values
+        if trusted and not trusted.keys() <= context.input_cells(version):
+            # Checked as typed, then: a typed number takes a decimal comma.
+            typed = {cell: text.replace(".", ",") for cell, text in trusted.items()}
+            raw_values, trusted = {**typed, **raw_values}, None
+        values, problems = _parse_values(grid, raw_values, context.specs(version))
+        if trusted:
+            values = {**trusted, **values}
         clean_comments = {
             cell: nfc(text).strip()[:MAX_TEXT_LENGTH]
             for cell, text in (item.comments or {}).items()
@@ -827,10 +874,11 @@ def submissions_save_bulk(
         locked_by_id = {
             s.pk: s
             for s in Submission.objects.select_for_update(of=("self",))
-            .select_related("template", "org_unit", "current_revision")
+            .select_related("template", "org_unit")
             .filter(pk__in=ids)
             .order_by("pk")
         }
+        _attach_current_revisions(locked_by_id, items)
         # The items' versions are shared: each definition is decoded once.
         versions = {
             item.submission.form_version_id: context.version(
@@ -902,7 +950,7 @@ def submissions_save_bulk(
             new_revisions.append(revision)
             new_positions.append(position)
             touched[locked.pk] = locked
-        bulk_create_by_values(new_revisions, field="values")
+        bulk_create_by_copy(new_revisions)
         now = timezone.now()
         for submission in touched.values():
             # The revisions have their ids only now that they are stored.

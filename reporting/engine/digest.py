@@ -46,6 +46,24 @@ def _sort_key(cell: str):
     return _cell(cell)[0]
 
 
+# Cells in canonical order with the start of their lines, by the cells as a
+# values dict lists them: the reports of one save or import list the same cells
+# in the same order, so each order is sorted once.
+_ORDERS: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+_MAX_ORDERS = 256
+
+
+def _order(cells: tuple[str, ...]) -> list[tuple[str, str]]:
+    order = _ORDERS.get(cells)
+    if order is None:
+        if len(_ORDERS) >= _MAX_ORDERS:
+            _ORDERS.clear()
+        order = _ORDERS[cells] = [
+            (cell, _cell(cell)[1]) for cell in sorted(cells, key=_sort_key)
+        ]
+    return order
+
+
 def canonical_values(
     values: dict[str, str], *, form_code: str, version: int, unit_code: str, period: str
 ) -> bytes:
@@ -53,10 +71,13 @@ def canonical_values(
     lines = [
         f"{FORMAT}\t{_escape(form_code)}\t{version}\t{_escape(unit_code)}\t{period}\n"
     ]
-    for cell in sorted(
-        (c for c, v in values.items() if v not in (None, "")), key=_sort_key
-    ):
-        lines.append(f"{_cell(cell)[1]}{_escape(values[cell])}\n")
+    cells = tuple(c for c, v in values.items() if v not in (None, ""))
+    plain = _PLAIN.fullmatch
+    lines.extend(
+        f"{start}{text if plain(text) else _escape(text)}\n"
+        for cell, start in _order(cells)
+        for text in (values[cell],)
+    )
     return "".join(lines).encode("utf-8")
 
 

@@ -29,6 +29,11 @@ _SPACES = re.compile(r"[\s\u00a0\u202f]")
 _GROUPED_DOTS = re.compile(r"[1-9]\d{0,2}(\.\d{3})+")
 _GROUPED_COMMAS = re.compile(r"[1-9]\d{0,2}(,\d{3})+")
 _PLAIN = re.compile(r"\d+(\.\d+)?|\.\d+")
+# Numbers in their canonical (stored) form, as ``canonical_number`` writes them: a
+# whole number below 1e15 without leading zeros; a decimal with a point and at most
+# MAX_DECIMAL_PLACES places, the last one not zero.
+CANONICAL_INTEGER = re.compile(r"-?[1-9][0-9]{0,14}|0")
+CANONICAL_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]{0,14})\.[0-9]{0,5}[1-9]")
 
 
 def gettext_noop(message: str) -> str:

@@ -255,3 +255,41 @@ def test_malformed_json_is_a_clear_400(client):
     )
     assert response.status_code == 400
     assert response.json()["code"] == "json_invalid"
+
+
+def test_pushed_revisions_carry_the_audit_context_and_canonical_values(client):
+    import pghistory.models
+
+    # given a token of a commune reporter
+    setup = api_setup()
+
+    # when whole numbers are pushed, canonical or not (leading zeros, -0, 1.0)
+    response = push(
+        client,
+        setup,
+        data_value_set(
+            setup,
+            {"02:2": "007", "02:3": "1.0", "04:2": "-0", "05:2": 12, "04:3": "5"},
+        ),
+        query="importStrategy=REPLACE",
+    )
+
+    # then every value is stored in its canonical form, as a typed save stores it
+    assert response.status_code == 200, response.json()
+    revision = Revision.objects.get()
+    assert {cell: revision.values[cell] for cell in ("02:2", "02:3", "04:2")} == {
+        "02:2": "7",
+        "02:3": "1",
+        "04:2": "0",
+    }
+    assert revision.values["05:2"] == "12" and revision.values["04:3"] == "5"
+    assert response.json()["counts"]["created"] == 5
+    # and the revision's audit event names the reporter, the push, its token and strategy
+    (event,) = pghistory.models.Events.objects.filter(
+        pgh_model="reporting.RevisionEvent", pgh_obj_id=revision.pk
+    )
+    assert event.pgh_data["values"] == revision.values
+    context = event.pgh_context
+    assert context["user"] == setup.reporter.pk
+    assert (context["action"], context["step"]) == ("api_push", "submission_save")
+    assert (context["token"], context["strategy"]) == (setup.token.pk, "REPLACE")
