@@ -1,6 +1,6 @@
 """Approval benchmark (issue 7): 3,321 post-reform commune reports, each submitted,
 checked and awaiting its province's review, approved by the 34 provincial reviewers
-through ``workflow.services.submissions_approve_bulk`` in a real Celery worker (every
+through the reviewers' bulk approval jobs (``workflow.bulk``) in a real Celery worker (every
 approval's notification and staleness check run there too), then the 34 provincial
 reports compiled from them.
 
@@ -61,20 +61,6 @@ def ping() -> str:
     return "pong"
 
 
-@shared_task(name="bench.workflow.approve_province")
-def approve_province(reviewer_id: int, submission_ids: list[int]) -> int:
-    """Approve one province's commune reports as its reviewer; return how many."""
-    from django.contrib.auth import get_user_model
-
-    from workflow.services import submissions_approve_bulk
-
-    reviewer = get_user_model().objects.get(pk=reviewer_id)
-    outcomes = submissions_approve_bulk(
-        acting_user=reviewer, submission_ids=submission_ids
-    )
-    return sum(outcome.approved for outcome in outcomes)
-
-
 @shared_task(name="bench.workflow.compile_province")
 def compile_province(reviewer_id: int, template_id: int, unit_id: int) -> int:
     """Compile one province's report as its reviewer; return the reports included."""
@@ -116,6 +102,7 @@ def _cleanup() -> None:
     from validation.models import ValidationResult
     from workflow.models import (
         ApprovalEvent,
+        BulkApproval,
         CellComment,
         Consolidation,
         ConsolidationSource,
@@ -141,6 +128,9 @@ def _cleanup() -> None:
         Revision.objects.filter(submission__in=reports).delete()
         reports.delete()
         Assignment.objects.filter(template__code=CODE).delete()
+        BulkApproval.objects.filter(
+            created_by__username__startswith=USER_PREFIX
+        ).delete()
         get_user_model().objects.filter(username__startswith=USER_PREFIX).delete()
 
 
@@ -190,9 +180,9 @@ def _setup():
         )
     )
     provinces = list(
-        OrgUnit.objects.filter(level__code="province", valid_to__isnull=True).order_by(
-            "code"
-        )
+        OrgUnit.objects.filter(
+            level__code="province", valid_to__isnull=True, kind="area"
+        ).order_by("code")
     )[: int(os.environ.get("BENCH_WORKFLOW_PROVINCES", "34"))]
     kept = {province.pk for province in provinces}
     communes = [commune for commune in communes if commune.parent_id in kept]
@@ -374,14 +364,29 @@ def run() -> None:
     try:
         ping.apply_async(queue=queue).get(timeout=120)
         start = time.perf_counter()
-        approvals = [
-            approve_province.apply_async(
-                (reviewers[province.pk].pk, by_province[province.pk]), queue=queue
-            )
+        # The product's path: each provincial reviewer starts a bulk approval job
+        # (as the "approve selected" button does); the worker runs the jobs.
+        from workflow.bulk import bulk_approval_start
+        from workflow.models import BulkApproval
+
+        jobs = [
+            bulk_approval_start(
+                acting_user=reviewers[province.pk],
+                submission_ids=by_province[province.pk],
+            ).pk
             for province in provinces
             if province.pk in by_province
         ]
-        approved = sum(result.get(timeout=1800) for result in approvals)
+        while (
+            BulkApproval.objects.filter(pk__in=jobs)
+            .exclude(status__in=["finished", "failed"])
+            .exists()
+        ):
+            time.sleep(0.2)
+        approved = sum(
+            sum(1 for outcome in job.outcomes if outcome["approved"])
+            for job in BulkApproval.objects.filter(pk__in=jobs)
+        )
         approve_seconds = time.perf_counter() - start
         compiles = [
             compile_province.apply_async(
