@@ -22,7 +22,7 @@ from core.text import nfc
 from forms.definition.grid import cell_grid
 from forms.definition.periods import parse_period
 from orgunits.models import OrgUnit
-from orgunits.selectors import ancestors_of, grants_of
+from orgunits.selectors import ancestor_ids, ancestors_of, grants_of
 from reporting.engine.window import WindowState
 from reporting.models import Receipt, Submission, SubmissionStatus
 from reporting.services import (
@@ -144,13 +144,21 @@ def machine_chain_of(submission: Submission) -> Chain:
 def reviewer_levels_of(user, unit: OrgUnit) -> frozenset[str]:
     """Return the levels at which ``user`` reviews ``unit``'s reports: those of the
     ancestors on which the user holds the reviewer role itself."""
-    reviewed = {grant.unit_id for grant in grants_of(user) if grant.role == "reviewer"}
-    if not reviewed:
+    levels = getattr(user, "_reviewed_unit_levels", None)
+    if levels is None:
+        # One query per user object: a bulk approval asks for every report.
+        reviewed = {
+            grant.unit_id for grant in grants_of(user) if grant.role == "reviewer"
+        }
+        levels = dict(
+            OrgUnit.objects.filter(pk__in=reviewed).values_list("pk", "level__code")
+        )
+        if getattr(user, "pk", None) is not None:
+            user._reviewed_unit_levels = levels
+    if not levels:
         return frozenset()
     return frozenset(
-        ancestor.level.code
-        for ancestor in ancestors_of(unit)
-        if ancestor.pk in reviewed
+        levels[unit_id] for unit_id in ancestor_ids(unit) if unit_id in levels
     )
 
 
@@ -290,10 +298,20 @@ def _refusal_message(decision: Decision, submission: Submission) -> str:
 
 
 def _lock(submission_id: int) -> Submission:
+    """Lock the report row; the form's definition and the revision's values are
+    read only where a transition needs them."""
+    from django.db.models import Exists, OuterRef
+
+    from workflow.models import Consolidation
+
     return (
         Submission.objects.select_for_update(of=("self",))
-        .select_related(
-            "template__regime", "form_version", "org_unit__level", "current_revision"
+        .select_related("template__regime", "org_unit__level", "current_revision")
+        .defer("current_revision__values", "current_revision__comments")
+        .annotate(
+            is_compiled=Exists(
+                Consolidation.objects.filter(submission_id=OuterRef("pk"))
+            )
         )
         .get(pk=submission_id)
     )
@@ -657,6 +675,8 @@ def _refuse_if_compiled_and_approved(submission: Submission) -> None:
 def _compiled_from_changed_reports(submission: Submission) -> bool:
     from workflow.consolidation_selectors import compilation_out_of_date
 
+    if not getattr(submission, "is_compiled", True):
+        return False  # not a compiled report (known from the lock's query)
     return compilation_out_of_date(submission)
 
 
