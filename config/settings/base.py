@@ -1,6 +1,7 @@
 """Settings shared by every environment; values that differ come from the environment."""
 
 import os
+import urllib.parse
 from pathlib import Path
 
 import dj_database_url
@@ -131,10 +132,24 @@ def _celery_redis_url(url: str) -> str:
     return url
 
 
+def _redis_database(url: str, number: int) -> str:
+    """Return ``url`` naming Redis database ``number``."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme == "unix":
+        query = dict(urllib.parse.parse_qsl(parts.query))
+        query["db"] = str(number)
+        return f"unix://{parts.netloc}{parts.path}?{urllib.parse.urlencode(query)}"
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{number}"))
+
+
+# The cache lives in its own Redis database: clearing it (cache.clear() flushes the
+# database) must never drop the broker's queued tasks.
+CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL", _redis_database(REDIS_URL, 1))
+
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL,
+        "LOCATION": CACHE_REDIS_URL,
         "KEY_PREFIX": "ebaocao",
     }
 }
