@@ -287,9 +287,10 @@ def _csv_safe(text: str) -> str:
 
 @api_endpoint(methods=("GET",), anonymous=True, openapi=openapi_pull.STRUCTURE)
 def structure(request: HttpRequest, principal: ApiPrincipal) -> HttpResponse:
-    """Return the SDMX-ML 2.1 structure message the SDMX-CSV data follows."""
+    """Return the SDMX-ML 2.1 structure message the SDMX-CSV data follows (the
+    open-data indicators only, without a token)."""
     body = sdmx_structure_message(
-        catalogue_structure(),
+        catalogue_structure(open_only=principal.anonymous),
         prepared=timezone.localtime().replace(tzinfo=None),
         message_id=f"STR{datetime.datetime.now():%Y%m%d%H%M%S}",
     )

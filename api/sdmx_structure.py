@@ -37,16 +37,19 @@ def area_id(code: str, level: str, valid_to) -> str:
     return f"{LEVEL_LETTERS.get(level, 'U')}{_code(code)}{suffix}"
 
 
-def catalogue_structure() -> Structure:
-    """Return the structure of the whole store as it stands."""
+def catalogue_structure(*, open_only: bool = False) -> Structure:
+    """Return the structure of the whole store as it stands; ``open_only`` lists
+    only open-data indicators (for callers without a token, who must not learn
+    even the names of the others)."""
+    catalogue = Indicator.objects.order_by("code")
+    if open_only:
+        catalogue = catalogue.filter(open_data=True)
     indicators = Codelist(
         "CL_INDICATOR",
         "Chỉ tiêu thống kê",
         tuple(
             Code(indicator_id(code), name)
-            for code, name in Indicator.objects.order_by("code").values_list(
-                "code", "name"
-            )
+            for code, name in catalogue.values_list("code", "name")
         ),
     )
     areas = Codelist(

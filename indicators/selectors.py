@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db import connection
+from django.db import connection, transaction
 
 from forms.definition.periods import parse_period
 from indicators.models import Aggregation, Indicator
@@ -236,19 +236,39 @@ def observations_query(
 
 def _observation_rows(sql: str, params: list) -> list[ObservationRow]:
     with connection.cursor() as cursor:
+        _fast_timestamps(cursor)
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    return [
-        ObservationRow(
-            row[0],
-            row[1],
-            row[2] if isinstance(row[2], dict) else json.loads(row[2]),
-            *row[3:],
-        )
-        for row in rows
+    # Dimension values repeat across rows: decode each distinct text once (each row
+    # still gets its own dict).
+    decoded: dict[str, dict] = {}
+    result = []
+    for row in rows:
         # A merge of figures that cannot be aggregated has no value.
-        if row[7] is not None
-    ]
+        if row[7] is None:
+            continue
+        dims = row[2]
+        if not isinstance(dims, dict):
+            parsed = decoded.get(dims)
+            if parsed is None:
+                parsed = decoded[dims] = json.loads(dims)
+            dims = dict(parsed)
+        result.append(ObservationRow(row[0], row[1], dims, *row[3:]))
+    return result
+
+
+def _fast_timestamps(cursor) -> None:
+    """Load timestamptz columns of ``cursor`` with psycopg's compiled loader.
+
+    Django's loader (a Python subclass, to pin the time zone) parses each value in
+    Python, which dominates reading thousands of rows; the session time zone is
+    Django's (UTC), so the compiled loader gives the same instants."""
+    raw = getattr(cursor, "cursor", None)
+    if raw is None or not hasattr(raw, "adapters"):  # not psycopg 3
+        return
+    from psycopg.types.datetime import TimestamptzLoader
+
+    raw.adapters.register_loader("timestamptz", TimestamptzLoader)
 
 
 def observation_history(
@@ -313,64 +333,87 @@ def rollup(
         dim_params = [dim_key_of(dims)]
     weight_join, weight_params = "", []
     if target.aggregation == Aggregation.SUM:
-        rolled = "SUM(o.value)"
+        rolled = "SUM(o.value) FILTER (WHERE s.below)"
     elif target.aggregation == Aggregation.WEIGHTED_AVERAGE:
-        rolled = "SUM(o.value * w.value) / NULLIF(SUM(w.value), 0)"
+        rolled = (
+            "SUM(o.value * w.value) FILTER (WHERE s.below)"
+            " / NULLIF(SUM(w.value) FILTER (WHERE s.below), 0)"
+        )
         weight_join = """LEFT JOIN indicators_observation w
-            ON w.indicator_id = %s AND w.is_current AND w.org_unit_id = o.org_unit_id
-           AND w.period = o.period AND w.dim_key = o.dim_key"""
+            ON s.below AND w.indicator_id = %s AND w.is_current
+           AND w.org_unit_id = o.org_unit_id AND w.period = o.period
+           AND w.dim_key = o.dim_key"""
         weight_params = [target.weight_indicator_id]
     else:
         rolled = "NULL::numeric"
-    # The level's units first (a few thousand ids at most), so the planner knows
-    # how many: the children's observations of the period are then grouped by
-    # parent (a scan of the indicator's rows, as a plain GROUP BY would), beside
-    # the level's own values.
+    # The level's units and their children first (a few thousand ids): each
+    # observation then belongs to one unit of the level, as its reported value or
+    # (a child's) rolled up into it, and one GROUP BY gives both side by side.
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""SELECT u.id FROM orgunits_orgunit u
-            JOIN orgunits_orglevel l ON l.id = u.level_id
-            WHERE l.code = %s AND {paths}""",
+            f"""WITH target AS (
+                SELECT u.id, u.level_id FROM orgunits_orgunit u
+                JOIN orgunits_orglevel l ON l.id = u.level_id
+                WHERE l.code = %s AND {paths}
+            )
+            SELECT id, level_id FROM target
+            UNION ALL
+            SELECT c.id, NULL
+            FROM orgunits_orgunit c JOIN target ON c.parent_id = target.id""",
             targets_params,
         )
-        target_ids = [row[0] for row in cursor.fetchall()]
-    if not target_ids:
+        scope = cursor.fetchall()
+    if not scope:
         return []
+    level_id = next(level for _unit, level in scope if level is not None)
+    # A unit of the level owns its own row; a child's row rolls up into its parent.
     sql = f"""
-        WITH below AS (
-            SELECT c.parent_id AS unit_id, o.dim_key, {rolled} AS value,
-                   COUNT(*) AS units
+        SELECT u.code, u.name, g.dim_key, g.reported, g.rolled_up, g.units,
+               COALESCE(abs(g.reported - g.rolled_up) > %s, FALSE)
+        FROM (
+            SELECT CASE WHEN s.below THEN s.parent_id ELSE s.id END AS owner_id,
+                   o.dim_key,
+                   MIN(o.value) FILTER (WHERE NOT s.below) AS reported,
+                   {rolled} AS rolled_up,
+                   COUNT(*) FILTER (WHERE s.below) AS units
             FROM indicators_observation o
-            JOIN orgunits_orgunit c ON c.id = o.org_unit_id
+            JOIN (
+                SELECT c.id, c.parent_id, c.level_id <> %s AS below
+                FROM orgunits_orgunit c WHERE c.id = ANY(%s)
+            ) s ON s.id = o.org_unit_id
             {weight_join}
             WHERE o.indicator_id = %s AND o.period_start = %s AND o.period = %s
-              AND o.is_current AND {dim_clause} AND c.parent_id = ANY(%s)
-            GROUP BY c.parent_id, o.dim_key
-        ),
-        reported AS (
-            SELECT o.org_unit_id AS unit_id, o.dim_key, o.value
-            FROM indicators_observation o
-            WHERE o.indicator_id = %s AND o.period_start = %s AND o.period = %s
-              AND o.is_current AND {dim_clause} AND o.org_unit_id = ANY(%s)
-        )
-        SELECT u.code, u.name, COALESCE(r.dim_key, b.dim_key), r.value, b.value,
-               COALESCE(b.units, 0),
-               COALESCE(abs(r.value - b.value) > %s, FALSE)
-        FROM reported r
-        FULL OUTER JOIN below b ON b.unit_id = r.unit_id AND b.dim_key = r.dim_key
-        JOIN orgunits_orgunit u ON u.id = COALESCE(r.unit_id, b.unit_id)
-        ORDER BY u.code, 3
+              AND o.is_current AND {dim_clause}
+            GROUP BY 1, o.dim_key
+        ) g
+        JOIN orgunits_orgunit u ON u.id = g.owner_id
+        ORDER BY u.code, g.dim_key
     """
-    start = parse_period(period).start
-    params = (
-        weight_params
-        + [target.pk, start, period_id, *dim_params, target_ids]
-        + [target.pk, start, period_id, *dim_params, target_ids]
-        + [TOLERANCE]
-    )
-    with connection.cursor() as cursor:
+    params = [
+        TOLERANCE,
+        level_id,
+        [row[0] for row in scope],
+        *weight_params,
+        target.pk,
+        parse_period(period).start,
+        period_id,
+        *dim_params,
+    ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        # One indicator and one period are a sliver of the store: the covering
+        # index observation_rollup_idx is the path. Right after a publishing wave
+        # (before autovacuum sets the visibility map) the planner prices that
+        # index-only scan at one heap visit per row and may read the whole store
+        # instead; keep it on the index for this statement.
+        cursor.execute(
+            "SELECT current_setting('enable_seqscan'),"
+            " set_config('enable_seqscan', 'off', true)"
+        )
+        previous = cursor.fetchone()[0]
         cursor.execute(sql, params)
-        return list(map(RollupRow._make, cursor.fetchall()))
+        rows = list(map(RollupRow._make, cursor.fetchall()))
+        cursor.execute("SELECT set_config('enable_seqscan', %s, true)", [previous])
+    return rows
 
 
 def user_can_edit_catalogue(user) -> bool:
