@@ -23,7 +23,11 @@ from forms.definition.grid import cell_grid
 from forms.definition.model import CellState
 from forms.definition.periods import Period, PeriodError, parse_period
 from forms.rendering.excel_metadata import definition_digest
-from imports.parsers.long_table import LongTable, read_long_table_values
+from imports.parsers.long_table import (
+    FormCells,
+    LongTable,
+    read_long_table_values,
+)
 from imports.parsers.problems import ImportProblem, Severity, gettext_noop, problem
 from imports.parsers.report import ReportSource, ReportValues
 from imports.parsers.template import read_template_values
@@ -115,6 +119,7 @@ class DryRun:
         self.preview = preview
         self.today = today or timezone.localdate()
         self._grids: dict[int, dict] = {}
+        self._form_cells: dict[int, FormCells] = {}
         self._digests: dict[int, str] = {}
         self._assignments: dict[tuple, object] = {}
         self._finder = AssignmentFinder()
@@ -148,6 +153,13 @@ class DryRun:
         if version.pk not in self._grids:
             self._grids[version.pk] = cell_grid(version.form_definition)
         return self._grids[version.pk]
+
+    def _cells_of(self, version) -> FormCells:
+        if version.pk not in self._form_cells:
+            self._form_cells[version.pk] = FormCells(
+                version.form_definition, self._grid(version)
+            )
+        return self._form_cells[version.pk]
 
     def _template_report(self, sheet: TemplateSheet, versions, units) -> CheckedReport:
         metadata = sheet.metadata
@@ -279,6 +291,7 @@ class DryRun:
                 report.version.form_definition,
                 self._grid(report.version),
                 source,
+                self._cells_of(report.version),
             )
         table_problems = list(table.problems)
         if table_problems and reports:

@@ -39,6 +39,8 @@ from xml.etree.ElementTree import ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from imports.parsers.sheet_scan import SheetTokens, scan_tokens
+
 
 def gettext_noop(message: str) -> str:
     """Mark ``message`` for translation (the extractor knows this name)."""
@@ -393,7 +395,9 @@ def _check_xml_bytes(part: str, content: bytes) -> None:
         "utf8",
     }:
         raise _not_utf8(part)
-    if b"<!DOCTYPE" in content or b"<!ENTITY" in content:
+    # "!" is rare in a spreadsheet and found at memchr speed; only then are the
+    # declarations searched for.
+    if b"!" in content and (b"<!DOCTYPE" in content or b"<!ENTITY" in content):
         raise UnsafeFile(
             "xml_dtd",
             gettext_noop(
@@ -622,7 +626,8 @@ def _scan_sheet(
     percent_styles: set[int],
     limits: Limits,
 ) -> SheetPart:
-    rows, columns = sheet_extent(xml)
+    tokens = scan_tokens(xml) if len(xml) >= _SCAN_MIN_BYTES else None
+    rows, columns = sheet_extent(xml, tokens)
     if (
         rows > EXCEL_MAX_ROWS
         or columns > EXCEL_MAX_COLUMNS
@@ -644,12 +649,14 @@ def _scan_sheet(
         state=state,
         rows=rows,
         columns=columns,
-        formulas_without_value=_formulas_without_value(xml),
+        formulas_without_value=_formulas_without_value(
+            xml, None if tokens is None else tokens.formula_marker
+        ),
         percent_cells=_styled_cells(xml, percent_styles),
     )
 
 
-def sheet_extent(xml: bytes) -> tuple[int, int]:
+def sheet_extent(xml: bytes, tokens: SheetTokens | None = None) -> tuple[int, int]:
     """Return the last row and column (1-based) of the cells written with content in
     a worksheet's XML; cells written as ``<c .../>`` are empty and do not count.
 
@@ -657,13 +664,26 @@ def sheet_extent(xml: bytes) -> tuple[int, int]:
     them (``<c r="B7" ...>``, the reference first); a sheet with any other cell
     tag (no reference, a namespace prefix, a "/" among the attributes) is walked
     tag by tag instead, placing cells without a reference by their position.
+    ``tokens`` (``sheet_scan.scan_tokens`` of the same bytes) answers the byte
+    searches in one pass; without it each is made on its own.
     """
-    cells = _cell_count(xml)
-    if b":c" in xml and _PREFIXED_CELL.search(xml):
+    if tokens is None:
+        cells = _cell_count(xml)
+        prefixed = b":c" in xml
+        may_hold_empty = None
+    else:
+        cells = tokens.cell_tags
+        prefixed = tokens.prefixed_cell
+        may_hold_empty = tokens.self_closing_in_data
+    if prefixed and _PREFIXED_CELL.search(xml):
         return _positional_extent(xml)
-    may_hold_empty = _may_hold_empty_cells(xml)
+    if may_hold_empty is None:
+        may_hold_empty = _may_hold_empty_cells(xml)
     if not may_hold_empty and cells >= _VECTOR_MIN_CELLS:
-        found = _vector_extent(xml, cells)
+        if tokens is None:
+            found = _vector_extent(xml, cells)
+        else:
+            found = _extent_at(xml, tokens.references, cells)
         if found is not None:
             return found
     rows = _FILLED_ROWS.findall(xml)
@@ -678,6 +698,7 @@ def sheet_extent(xml: bytes) -> tuple[int, int]:
 
 
 _VECTOR_MIN_CELLS = 10_000
+_SCAN_MIN_BYTES = 1_000_000  # below this, the separate searches cost nothing
 _CELL_OPENING = int.from_bytes(b"<c r", "little")
 _REFERENCE_WIDTH = 12  # 3 letters, 7 digits, the closing quote, one more
 _VECTOR_CHUNK = 262_144
@@ -708,6 +729,16 @@ def _vector_extent(xml: bytes, cells: int) -> tuple[int, int] | None:
         (data[np.minimum(at + 4, last)] == ord("="))
         & (data[np.minimum(at + 5, last)] == ord('"'))
     ]
+    return _extent_at(xml, at, cells)
+
+
+def _extent_at(xml: bytes, at, cells: int) -> tuple[int, int] | None:
+    """The extent from the offsets ``at`` of every '<c r="' of ``xml`` (see
+    ``_vector_extent``); None unless there is one for each of the ``cells``."""
+    import numpy as np
+
+    size = len(xml)
+    data = np.frombuffer(xml, dtype=np.uint8)
     if len(at) != cells:
         return None
     if len(at) and at.max() > size - 6 - _REFERENCE_WIDTH:
@@ -791,8 +822,13 @@ def _positional_extent(xml: bytes) -> tuple[int, int]:
     return last_row, last_column
 
 
-def _formulas_without_value(xml: bytes) -> frozenset[tuple[int, int]]:
-    if b"<f" not in xml and b":f" not in xml:
+def _formulas_without_value(
+    xml: bytes, marker: bool | None = None
+) -> frozenset[tuple[int, int]]:
+    """``marker``: whether "<f" or ":f" occurs (``SheetTokens.formula_marker``)."""
+    if marker is None:
+        marker = b"<f" in xml or b":f" in xml
+    if not marker:
         return frozenset()
     found = set()
     for match in _FORMULA_WITHOUT_VALUE.finditer(xml):
