@@ -192,14 +192,20 @@ def observations_query(
     mapping = {"post2025": _MAP_POST2025, "pre2025": _MAP_PRE2025}[reform]
     # History rows are never merged with each other: each keeps its own group.
     group_id = "NULL::integer" if current_only else "o.id"
+    # A figure mapped across the reform is shown only when the caller may see every
+    # unit it was made from, not only the unit it is shown for.
+    source_params: list = []
+    source_visible = _paths_clause("su.path", unit_paths, source_params)
     sql = f"""
         WITH map AS ({mapping}),
         src AS (
             SELECT o.*, COALESCE(m.to_id, o.org_unit_id) AS target_id,
                    {group_id} AS group_id,
-                   i.code AS indicator_code, i.aggregation
+                   i.code AS indicator_code, i.aggregation,
+                   ({source_visible}) AS source_visible
             FROM indicators_observation o
             JOIN indicators_indicator i ON i.id = o.indicator_id
+            JOIN orgunits_orgunit su ON su.id = o.org_unit_id
             LEFT JOIN map m ON m.from_id = o.org_unit_id
             WHERE {" AND ".join(where)}
         )
@@ -228,10 +234,11 @@ def observations_query(
         WHERE {" AND ".join(outer)}
         GROUP BY src.indicator_code, src.dim_key, u.id, l.code, src.period,
                  src.period_start, src.group_id
+        HAVING bool_and(src.source_visible)
         ORDER BY src.indicator_code, u.code, src.period_start, src.period,
                  src.dim_key, src.group_id
     """
-    return _observation_rows(sql, params + outer_params)
+    return _observation_rows(sql, source_params + params + outer_params)
 
 
 def _observation_rows(sql: str, params: list) -> list[ObservationRow]:

@@ -261,3 +261,28 @@ def test_an_analyst_of_one_province_sees_only_its_subtree(store):
             unit_paths=paths, indicator="0603.01", period="2025", level="province"
         )
     ] == []
+
+
+def test_a_figure_mapped_across_the_reform_needs_every_source_in_scope(store):
+    # given old communes A and B merged into N1, and C split into N2 and N3
+    tree, (total, _p, _r), put = store
+    a, b, c, n1, n2, n3 = _reform_tree(tree)
+    put(total, a, "10", period="2025M1")
+    put(total, b, "20", period="2025M1")
+    put(total, c, "40", period="2025M1")
+
+    def post2025(paths):
+        rows = observations_query(
+            unit_paths=paths, indicators=["0603.01"], reform="post2025"
+        )
+        return {r.unit_code: r.value for r in rows}
+
+    # when someone who may see A and the new units, but not B, reads new units
+    partial = post2025([a.path, c.path, n1.path, n2.path])
+    # then N1 (made of A and B) is withheld rather than shown as A alone
+    assert partial == {"T9N2": 40}
+    # and with B in scope too, N1 is the whole merged figure
+    assert post2025([a.path, b.path, c.path, n1.path, n2.path]) == {
+        "T9N1": 30,
+        "T9N2": 40,
+    }
