@@ -127,8 +127,8 @@ def demo_chains_load() -> list[str]:
     """Put the demo regimes' approval chains in force; return the regimes changed."""
     import datetime
 
+    from workflow.chains import approval_chain_create
     from workflow.models import ApprovalChain
-    from workflow.services import approval_chain_create
 
     created = []
     for regime_code, levels, top_accepts in DEMO_CHAINS:

@@ -10,7 +10,6 @@ first one left.
 
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -20,9 +19,6 @@ from django.utils.translation import gettext as _
 from core.audit import audit_context
 from core.text import nfc
 from forms.definition.grid import cell_grid
-from forms.definition.periods import parse_period
-from orgunits.models import OrgUnit
-from orgunits.selectors import ancestor_ids, ancestors_of, grants_of
 from reporting.engine.window import WindowState
 from reporting.models import Receipt, Submission, SubmissionStatus
 from reporting.services import (
@@ -31,29 +27,23 @@ from reporting.services import (
     receipt_issue,
     submission_check_editable,
 )
+from workflow.chains import chain_for
+from workflow.decisions import (
+    STORED_STATUS,
+    actor_for,
+    level_for,
+    machine_chain_of,
+    refusal_message,
+    state_of,
+)
 from workflow.engine.machine import (
     Action,
     Actor,
-    Chain,
-    Decision,
-    ReportState,
-    Status,
     decide,
 )
-from workflow.models import ApprovalChain, ApprovalEvent, CellComment, EventAction
+from workflow.models import ApprovalEvent, CellComment, EventAction
 
 MAX_REASON_LENGTH = 4000
-
-# The report's stored status and the machine's state name the same things.
-_TO_MACHINE = {
-    SubmissionStatus.DRAFT: Status.DRAFT,
-    SubmissionStatus.SUBMITTED: Status.VALIDATING,
-    SubmissionStatus.RETURNED: Status.RETURNED,
-    SubmissionStatus.AWAITING_REVIEW: Status.AWAITING_REVIEW,
-    SubmissionStatus.APPROVED: Status.APPROVED,
-    SubmissionStatus.ACCEPTED: Status.ACCEPTED,
-}
-_TO_STORED = {machine: stored for stored, machine in _TO_MACHINE.items()}
 
 
 class WorkflowRefused(Exception):
@@ -63,235 +53,6 @@ class WorkflowRefused(Exception):
         super().__init__(message)
         self.code = code
         self.status = status
-
-
-# --- Chains ------------------------------------------------------------------------
-
-
-def chain_in_force(regime, on: datetime.date) -> ApprovalChain:
-    """Return ``regime``'s chain for periods from ``on``; a regime without chain rows
-    has its own list of approving levels, each consolidating the one below."""
-    chain = (
-        ApprovalChain.objects.filter(regime=regime, valid_from__lte=on)
-        .order_by("-valid_from")
-        .first()
-    )
-    if chain is None:
-        return ApprovalChain(
-            regime=regime,
-            valid_from=on,
-            levels=list(regime.approval_levels),
-            top_accepts=False,
-            consolidates=True,
-        )
-    return chain
-
-
-def chain_for(submission: Submission) -> tuple[tuple[str, ...], bool]:
-    """Return the chain levels above ``submission``'s unit and top_accepts: the
-    chain in force for its period, keeping the levels where the unit has an
-    ancestor (a post-reform commune has no district)."""
-    chain = chain_in_force(submission.template.regime, submission.period_start)
-    above = {unit.level.code for unit in ancestors_of(submission.org_unit)}
-    levels = tuple(level for level in chain.levels if level in above)
-    if chain.consolidates:
-        levels = levels[:1]  # the nearest level above (levels run lowest first)
-    # Only the chain's top level accepts, so only reports it approves need it to.
-    top_accepts = chain.top_accepts and bool(levels) and levels[-1] == chain.levels[-1]
-    return levels, top_accepts
-
-
-def approval_chain_create(
-    *,
-    acting_user,
-    regime,
-    valid_from: datetime.date,
-    levels,
-    top_accepts: bool = False,
-    consolidates: bool = True,
-) -> ApprovalChain:
-    """Put a new version of ``regime``'s approval chain in force from ``valid_from``."""
-    with (
-        transaction.atomic(),
-        audit_context(acting_user=acting_user, action="approval_chain_create"),
-    ):
-        chain = ApprovalChain(
-            regime=regime,
-            valid_from=valid_from,
-            levels=[level.strip() for level in levels if level.strip()],
-            top_accepts=top_accepts,
-            consolidates=consolidates,
-        )
-        chain.full_clean()
-        chain.save()
-        return chain
-
-
-# --- State --------------------------------------------------------------------------
-
-
-def state_of(submission: Submission) -> ReportState:
-    return ReportState(
-        _TO_MACHINE[SubmissionStatus(submission.status)],
-        tuple(submission.approved_levels),
-    )
-
-
-def machine_chain_of(submission: Submission) -> Chain:
-    return Chain(tuple(submission.chain_levels), submission.chain_top_accepts)
-
-
-def reviewer_levels_of(user, unit: OrgUnit) -> frozenset[str]:
-    """Return the levels at which ``user`` reviews ``unit``'s reports: those of the
-    ancestors on which the user holds the reviewer role itself."""
-    levels = getattr(user, "_reviewed_unit_levels", None)
-    if levels is None:
-        # One query per user object: a bulk approval asks for every report.
-        reviewed = {
-            grant.unit_id for grant in grants_of(user) if grant.role == "reviewer"
-        }
-        levels = dict(
-            OrgUnit.objects.filter(pk__in=reviewed).values_list("pk", "level__code")
-        )
-        if getattr(user, "pk", None) is not None:
-            user._reviewed_unit_levels = levels
-    if not levels:
-        return frozenset()
-    return frozenset(
-        levels[unit_id] for unit_id in ancestor_ids(unit) if unit_id in levels
-    )
-
-
-def actor_for(user, submission: Submission) -> Actor:
-    from orgunits.selectors import user_has_role
-
-    return Actor(
-        is_reporter=user_has_role(user, "reporter", submission.org_unit),
-        reviewer_levels=reviewer_levels_of(user, submission.org_unit),
-    )
-
-
-@dataclass(frozen=True)
-class Possible:
-    """What ``user`` may do with a report now, for pages to offer."""
-
-    approve: str | None = None  # the level acted at
-    return_: str | None = None
-    unapprove: str | None = None
-    accept: str | None = None
-
-
-def possible_actions(user, submission: Submission) -> Possible:
-    """Return the review actions ``user`` may take on ``submission`` now."""
-    state, chain = state_of(submission), machine_chain_of(submission)
-    actor = actor_for(user, submission)
-    found = {}
-    for action, key in (
-        (Action.APPROVE, "approve"),
-        (Action.RETURN, "return_"),
-        (Action.UNAPPROVE, "unapprove"),
-        (Action.ACCEPT, "accept"),
-    ):
-        level = _level_for(action, actor, state, chain)
-        if (
-            level
-            and decide(state, action, actor, chain, level=level, reason="-").allowed
-        ):
-            found[key] = level
-    return Possible(**found)
-
-
-def _level_for(action, actor: Actor, state: ReportState, chain: Chain) -> str | None:
-    """The chain level ``actor`` acts at for ``action``: the level whose turn it is
-    (or, for a reviewer elsewhere in the chain, the actor's own level, so that the
-    refusal says whose turn it is), the top for acceptance, and for unapproval the
-    lowest of the actor's levels at or above the last approval."""
-    mine = [level for level in chain.levels if level in actor.reviewer_levels]
-    if action in (Action.APPROVE, Action.RETURN):
-        expected = state.next_level(chain)
-        if expected in mine or not mine:
-            return expected
-        if expected is None:
-            # Approved meanwhile: the refusal names the state the report is in now.
-            return mine[-1]
-        start = chain.levels.index(expected)
-        later = [level for level in mine if chain.levels.index(level) > start]
-        return later[0] if later else mine[-1]
-    if action is Action.ACCEPT:
-        return chain.levels[-1] if chain.levels else None
-    if action is Action.UNAPPROVE and state.approved:
-        start = chain.levels.index(state.approved[-1])
-        at_or_above = [level for level in mine if chain.levels.index(level) >= start]
-        if at_or_above:
-            return at_or_above[0]
-        return mine[-1] if mine else state.approved[-1]
-    return None
-
-
-# --- Refusals -------------------------------------------------------------------------
-
-
-def _level_name(code: str | None) -> str:
-    from orgunits.models import OrgLevel
-
-    if not code:
-        return "—"
-    level = OrgLevel.objects.filter(code=code).first()
-    return level.name if level else code
-
-
-def _refusal_message(decision: Decision, submission: Submission) -> str:
-    status = submission.get_status_display().lower()
-    params = decision.params
-    messages = {
-        "not_reporter": _("Only reporters of %(unit)s can submit this report.")
-        % {"unit": submission.org_unit.name},
-        "not_editable": _("This report is %(status)s and cannot be submitted again.")
-        % {"status": status},
-        "not_reviewer_at_level": _(
-            "You do not review this report at the %(level)s level."
-        )
-        % {"level": _level_name(params.get("level"))},
-        "unknown_level": _(
-            "This report's approval chain has no level at which you review it."
-        ),
-        "not_awaiting_level": _(
-            "This report is no longer awaiting review at the %(level)s level: it is "
-            "now %(status)s."
-        )
-        % {"level": _level_name(params.get("level")), "status": status},
-        "reason_required": _("Give a reason."),
-        "not_your_turn": _(
-            "The %(expected)s level must approve this report first; it is now "
-            "%(status)s."
-        )
-        % {"expected": _level_name(params.get("expected")), "status": status},
-        "accepted_is_locked": _(
-            "This report was accepted at the top level; its approvals can no longer "
-            "be withdrawn."
-        ),
-        "nothing_to_unapprove": _(
-            "No level has approved this report: it is %(status)s."
-        )
-        % {"status": status},
-        "only_from_above": _(
-            "The %(approved_by)s level has approved this report since; only that "
-            "level or one above it can withdraw the approval."
-        )
-        % {"approved_by": _level_name(params.get("approved_by"))},
-        "no_acceptance_step": _("This regime has no separate acceptance step."),
-        "only_top_accepts": _("Only the top level of the chain accepts reports."),
-        "not_approved_by_all": _(
-            "Every level must approve this report before it is accepted; it is "
-            "now %(status)s."
-        )
-        % {"status": status},
-    }
-    return messages.get(
-        decision.code,
-        _("This action is not possible now: the report is %(status)s.")
-        % {"status": status},
-    )
 
 
 # --- Applying a decision --------------------------------------------------------------
@@ -332,12 +93,12 @@ def _apply(
     decision = decide(state, action, actor, chain, level=level, reason=reason)
     if not decision.allowed:
         raise WorkflowRefused(
-            _refusal_message(decision, submission),
+            refusal_message(decision, submission),
             code=decision.code,
             status=submission.status,
         )
     from_status = submission.status
-    submission.status = _TO_STORED[decision.state.status]
+    submission.status = STORED_STATUS[decision.state.status]
     submission.approved_levels = list(decision.state.approved)
     submission.save(update_fields=["status", "approved_levels", "updated_at"])
     event = ApprovalEvent.objects.create(
@@ -479,7 +240,7 @@ def submission_return(
             action=Action.RETURN,
             actor=actor,
             acting_user=acting_user,
-            level=_level_for(Action.RETURN, actor, state, chain),
+            level=level_for(Action.RETURN, actor, state, chain),
             reason=reason,
         )
         CellComment.objects.bulk_create(
@@ -547,7 +308,7 @@ def submission_approve(*, acting_user, submission_id: int) -> ApprovalEvent:
             action=Action.APPROVE,
             actor=actor,
             acting_user=acting_user,
-            level=_level_for(Action.APPROVE, actor, state, chain),
+            level=level_for(Action.APPROVE, actor, state, chain),
         )
 
 
@@ -570,7 +331,7 @@ def submission_unapprove(
             action=Action.UNAPPROVE,
             actor=actor,
             acting_user=acting_user,
-            level=_level_for(Action.UNAPPROVE, actor, state, chain),
+            level=level_for(Action.UNAPPROVE, actor, state, chain),
             reason=reason,
         )
 
@@ -590,12 +351,8 @@ def submission_accept(*, acting_user, submission_id: int) -> ApprovalEvent:
             action=Action.ACCEPT,
             actor=actor,
             acting_user=acting_user,
-            level=_level_for(Action.ACCEPT, actor, state, chain),
+            level=level_for(Action.ACCEPT, actor, state, chain),
         )
-
-
-def period_label(submission: Submission) -> str:
-    return parse_period(submission.period).label
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from reporting.models import Revision, Submission
 from reporting.selectors import other_period_values
 from validation.selectors import revision_findings
 from workflow.bulk import BulkApprovalRefused, bulk_approval_start
+from workflow.decisions import possible_actions
 from workflow.selectors import (
     CHECK_FILTERS,
     access_bulk_approval_by_id,
@@ -34,7 +35,6 @@ from workflow.selectors import (
 )
 from workflow.services import (
     WorkflowRefused,
-    possible_actions,
     submission_accept,
     submission_approve,
     submission_return,

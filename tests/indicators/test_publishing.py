@@ -22,9 +22,9 @@ from tests.factories import make_user
 from tests.indicators.factories import make_catalogue, map_version
 from tests.orgunits.factories import make_small_tree
 from tests.reporting.factories import CATALOG, assign, catalog_version
+from workflow.chains import approval_chain_create
 from workflow.models import ApprovalEvent
 from workflow.services import (
-    approval_chain_create,
     submission_approve,
     submission_return,
     submission_submit,

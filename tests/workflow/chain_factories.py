@@ -15,8 +15,8 @@ from orgunits.services import org_levels_ensure, org_unit_create
 from reporting.services import submission_open, submission_save_draft
 from tests.factories import make_user
 from tests.reporting.factories import CATALOG, assign
+from workflow.chains import approval_chain_create
 from workflow.services import (
-    approval_chain_create,
     submission_approve,
     submission_submit,
     submission_validation_record,

@@ -20,12 +20,11 @@ from tests.factories import make_user
 from tests.orgunits.factories import make_small_tree
 from tests.reporting.factories import assign, monthly_version
 from validation.models import ValidationResult
+from workflow.chains import approval_chain_create, chain_for
+from workflow.decisions import possible_actions
 from workflow.models import ApprovalChain, ApprovalEvent, CellComment
 from workflow.services import (
     WorkflowRefused,
-    approval_chain_create,
-    chain_for,
-    possible_actions,
     submission_accept,
     submission_approve,
     submission_return,
