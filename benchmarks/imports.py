@@ -81,7 +81,7 @@ PHASES = (
     ("imports.services:bulk_create_by_values", "store the dry run (web)"),
     ("imports.services:import_summary", "summaries"),
     ("imports.services:submissions_open_bulk", "commit: open reports"),
-    ("imports.services:typed_values", "commit: values handed on"),
+    ("imports.services:handed_on_values", "commit: values handed on"),
     ("imports.services:submissions_save_bulk", "commit: save revisions"),
 )
 

@@ -25,7 +25,7 @@ from core.audit import audit_context
 from core.bulk import bulk_create_by_values, bulk_update_by_values
 from core.text import nfc
 from forms.definition.grid import cell_grid
-from forms.definition.model import CellState
+from forms.definition.model import CellState, DataType
 from imports.dry_run import CREATED, IGNORED, UNCHANGED, UPDATED, CheckedReport, DryRun
 from imports.models import (
     ImportJob,
@@ -37,6 +37,7 @@ from imports.parsers.problems import ImportProblem
 from imports.parsers.workbook import read_workbook
 from imports.parsers.xlsx_safety import DEFAULT_LIMITS
 from imports.selectors import form_versions_by_id, user_reports_anywhere
+from reporting.engine.values import CANONICAL_DECIMAL, CANONICAL_INTEGER
 from reporting.models import RevisionSource
 from reporting.services import (
     BulkSaveItem,
@@ -49,6 +50,8 @@ from reporting.services import (
 )
 
 logger = logging.getLogger(__name__)
+
+_NUMERIC = frozenset(t for t in DataType if t.is_numeric)
 
 MAX_FILE_BYTES = DEFAULT_LIMITS.max_bytes
 MAX_SUMMARY_CONFLICTS = 10_000
@@ -509,16 +512,18 @@ def _commit_reports(user, reports: list[ImportReport], *, address=None) -> None:
             grid = cell_grid(version.form_definition)
             grids[version.pk] = (grid, cell_specs(grid))
         current = submission.current_revision
+        canonical, typed = handed_on_values(
+            version,
+            current.values if current else {},
+            report.values,
+            grid=grids[version.pk][0],
+            specs=grids[version.pk][1],
+        )
         items.append(
             BulkSaveItem(
                 submission=submission,
-                raw_values=typed_values(
-                    version,
-                    current.values if current else {},
-                    report.values,
-                    grid=grids[version.pk][0],
-                    specs=grids[version.pk][1],
-                ),
+                raw_values=typed,
+                canonical_values=canonical,
                 comments=current.comments if current else {},
                 base_revision=report.base_revision or 0,
             )
@@ -639,3 +644,44 @@ def typed_values(
             continue
         merged[cell] = text.replace(".", ",") if spec.data_type.is_numeric else text
     return merged
+
+
+def handed_on_values(
+    version,
+    current: dict[str, str],
+    imported: dict[str, str],
+    *,
+    grid=None,
+    specs: dict | None = None,
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Return what ``typed_values`` returns split in two: the numbers already in
+    their canonical form, by their usual cell name (stored as they are, see
+    ``BulkSaveItem.canonical_values``), and the rest as typed, which the save checks
+    and canonicalises cell by cell. The save stores the same values either way."""
+    grid = grid if grid is not None else cell_grid(version.form_definition)
+    specs = specs if specs is not None else cell_specs(grid)
+    integer, decimal = CANONICAL_INTEGER.fullmatch, CANONICAL_DECIMAL.fullmatch
+    whole, numeric, input_state = DataType.INTEGER, _NUMERIC, CellState.INPUT
+    canonical: dict[str, str] = {}
+    typed: dict[str, str] = {}
+    for cell, text in {**current, **imported}.items():
+        spec = specs.get(cell)
+        if spec is None:  # not by its usual name: "01:02" is cell 01:2 too
+            row, _sep, column = cell.rpartition(":")
+            spec = grid.get((row, int(column))) if column.isdigit() else None
+            if spec is None or spec.state is not input_state:
+                continue
+            # Checked as typed under the name it came with.
+            data_type = spec.data_type
+            typed[cell] = text.replace(".", ",") if data_type in numeric else text
+            continue
+        if spec.state is not input_state:
+            continue
+        data_type = spec.data_type
+        if data_type not in numeric:
+            typed[cell] = text
+        elif integer(text) or (data_type is not whole and decimal(text)):
+            canonical[cell] = text
+        else:
+            typed[cell] = text.replace(".", ",")
+    return canonical, typed

@@ -15,7 +15,7 @@ from imports.models import ImportJobStatus
 from imports.services import import_job_commit, import_job_confirm
 from reporting.models import Revision
 from tests.imports.corpus import hostile_corpus
-from tests.imports.factories import report_setup, upload
+from tests.imports.factories import report_setup, typed_version, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -193,3 +193,55 @@ def test_the_command_imports_in_one_pass(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "(imported)" in out and "created 2" in out
     assert Revision.objects.get().source == "excel"
+
+
+def _typed_only(version, current, imported, *, grid=None, specs=None):
+    """The values handed on before canonical numbers were: everything as typed."""
+    from imports.services import typed_values
+
+    return {}, typed_values(version, current, imported, grid=grid, specs=specs)
+
+
+def test_canonical_numbers_handed_on_store_what_typed_ones_stored(monkeypatch):
+    # given a long table of whole numbers, decimals, percents, text and yes/no,
+    # canonical or not, for a form of every data type
+    version = typed_version("T05.N/CANONICAL")
+    setup = report_setup(version)
+    form = version.template.code
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Mã biểu", "Mã đơn vị", "Kỳ", "Mã số", "Cột", "Giá trị"])
+    lines = [
+        ("02", 1, 12),
+        ("02", 2, 12.5),
+        ("02", 3, 0.25),
+        ("02", 4, "ghi chú 1.5"),
+        ("02", 5, "Có"),
+        ("04", 1, 0),
+        ("04", 2, -3.75),
+        ("04", 3, 100),
+    ]
+    for row, column, value in lines:
+        sheet.append([form, setup.unit.code, "2025", row, column, value])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    data = buffer.getvalue()
+
+    # when it is imported with every value handed on as typed (then undone) ...
+    try:
+        with transaction.atomic(), monkeypatch.context() as patch:
+            patch.setattr("imports.services.handed_on_values", _typed_only)
+            before = _direct(setup.reporter, data)
+            typed = [(r.values, r.digest) for r in Revision.objects.all()]
+            raise _Undo
+    except _Undo:
+        pass
+    # ... and with canonical numbers handed on as they are
+    job = _direct(setup.reporter, data)
+
+    # then the same revision is stored, byte for byte, with the same summary
+    stored = [(r.values, r.digest) for r in Revision.objects.all()]
+    assert len(stored) == 1 and stored[0][0], job.summary["conflicts"]
+    assert stored == typed
+    assert _without_job(job.summary) == _without_job(before.summary)
+    assert stored[0][0]["02:2"] == "12.5"
