@@ -32,6 +32,17 @@ def django_db_setup(django_db_setup, django_db_blocker):
         admin_units_load()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _stray_tasks_dropped():
+    """Drop, after the run, the tasks tests enqueued with no worker to read them
+    (see CELERY_TASK_DEFAULT_QUEUE in the test settings)."""
+    yield
+    import redis
+    from django.conf import settings
+
+    redis.Redis.from_url(settings.REDIS_URL).delete(settings.CELERY_TASK_DEFAULT_QUEUE)
+
+
 @pytest.fixture
 def celery_private_queue():
     return f"test-{uuid.uuid4().hex}"

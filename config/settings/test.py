@@ -13,3 +13,6 @@ LOGGING["root"]["level"] = "WARNING"
 DATABASES["default"]["TEST"] = {
     "NAME": os.environ.get("TEST_DATABASE_NAME", "test_ebaocao")
 }
+# Tasks a test enqueues without a worker of its own (a transactional test's
+# on_commit) wait in a queue no development or demo worker reads.
+CELERY_TASK_DEFAULT_QUEUE = "ebaocao-tests"
