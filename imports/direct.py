@@ -16,10 +16,8 @@ checked when the report is submitted).
 
 from __future__ import annotations
 
-import logging
-
-from django.db import InterfaceError, OperationalError, transaction
-from django.utils import timezone, translation
+from django.db import transaction
+from django.utils import timezone
 
 from core.audit import audit_context
 from imports.dry_run import CheckedReport, DryRun
@@ -27,17 +25,15 @@ from imports.models import ImportJob, ImportJobStatus, ImportReport, ImportRepor
 from imports.parsers.workbook import read_workbook
 from imports.services import (
     COMMIT_CHUNK,
-    MAX_FILE_BYTES,
     MAX_SUMMARY_CONFLICTS,
     _commit_reports,
     _conflict,
-    _fail,
     _report_row,
     import_job_create,
+    import_job_read_with,
     import_summary,
+    stored_upload,
 )
-
-logger = logging.getLogger(__name__)
 
 
 def import_workbook_direct(
@@ -60,37 +56,12 @@ def import_workbook_direct(
 
 def import_job_run(*, job_id: int) -> ImportJob:
     """Read a stored upload and import its reports; a job already read is kept."""
-    with transaction.atomic():
-        job = (
-            ImportJob.objects.select_for_update()
-            .select_related("created_by")
-            .get(pk=job_id)
-        )
-        if job.status not in {ImportJobStatus.QUEUED, ImportJobStatus.PARSING}:
-            return job
-        job.status = ImportJobStatus.PARSING
-        job.progress_done = job.progress_total = 0
-        job.save(update_fields=["status", "progress_done", "progress_total"])
-    try:
-        with translation.override(job.language):
-            return _run(job)
-    except (OperationalError, InterfaceError):
-        raise
-    except Exception:
-        logger.exception("Importing upload %s failed", job_id)
-        _fail(job_id)
-        raise
+    return import_job_read_with(job_id, _run, failure="Importing upload %s failed")
 
 
 def _run(job: ImportJob) -> ImportJob:
     user = job.created_by
-    try:
-        with job.file.open("rb") as stored:
-            data = stored.read(MAX_FILE_BYTES + 1)
-    except OSError:
-        data = b""
-    content = read_workbook(data, job.original_name)
-    del data
+    content = read_workbook(stored_upload(job), job.original_name)
     checked: list[CheckedReport] = []
     if not content.refused:
         checked = DryRun(user, form=job.form, preview=False).reports(content)

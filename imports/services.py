@@ -126,8 +126,19 @@ def import_job_create(
 
 def import_job_parse(*, job_id: int) -> ImportJob:
     """Read a stored upload and record its dry run; a job already read is kept."""
+    return import_job_read_with(job_id, _parse, failure="Reading upload %s failed")
+
+
+def import_job_read_with(job_id: int, work, *, failure: str) -> ImportJob:
+    """Claim a queued upload for reading and run ``work(job)`` in the uploader's
+    language; return a job already read as it is. A failure the task will not
+    retry marks the job failed (``failure`` is the log line, with the job id)."""
     with transaction.atomic():
-        job = ImportJob.objects.select_for_update().get(pk=job_id)
+        job = (
+            ImportJob.objects.select_for_update()
+            .select_related("created_by")
+            .get(pk=job_id)
+        )
         if job.status not in {ImportJobStatus.QUEUED, ImportJobStatus.PARSING}:
             return job
         job.status = ImportJobStatus.PARSING
@@ -135,22 +146,27 @@ def import_job_parse(*, job_id: int) -> ImportJob:
         job.save(update_fields=["status", "progress_done", "progress_total"])
     try:
         with translation.override(job.language):
-            return _parse(job)
+            return work(job)
     except (OperationalError, InterfaceError):
         raise
     except Exception:
-        logger.exception("Reading upload %s failed", job_id)
+        logger.exception(failure, job_id)
         _fail(job_id)
         raise
 
 
-def _parse(job: ImportJob) -> ImportJob:
+def stored_upload(job: ImportJob) -> bytes:
+    """Return the stored file's bytes (one more than the limit at most, so an
+    oversized file is still refused by name); nothing if it cannot be read."""
     try:
         with job.file.open("rb") as stored:
-            data = stored.read(MAX_FILE_BYTES + 1)
+            return stored.read(MAX_FILE_BYTES + 1)
     except OSError:
-        data = b""
-    content = read_workbook(data, job.original_name)
+        return b""
+
+
+def _parse(job: ImportJob) -> ImportJob:
+    content = read_workbook(stored_upload(job), job.original_name)
     total = len(content.templates) + sum(len(t.groups) for t in content.long_tables)
     ImportJob.objects.filter(pk=job.pk).update(progress_total=total)
 
