@@ -27,15 +27,13 @@ import django  # noqa: E402
 
 django.setup()
 
+from bench_setup import communes_reporting, form_document  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from api.services import token_create  # noqa: E402
-from forms.services import form_import  # noqa: E402
-from orgunits.services import org_levels_ensure, org_unit_create  # noqa: E402
 from reporting.models import Revision  # noqa: E402
-from reporting.services import assignment_create  # noqa: E402
 
 UNITS = int(os.environ.get("API_BENCH_UNITS", "200"))
 CELLS = int(os.environ.get("API_BENCH_CELLS", "300"))
@@ -51,31 +49,16 @@ class _Rollback(Exception):
 
 
 def _form_document(rows: int) -> bytes:
-    document = {
-        "format": "ebaocao.form",
-        "format_version": 1,
-        "code": FORM_CODE,
-        "title": "Biểu đo hiệu năng API",
-        "period_type": "year",
-        "has_unit_column": True,
-        "columns": [
+    return form_document(
+        code=FORM_CODE,
+        title="Biểu đo hiệu năng API",
+        regime="BENCH-API-REGIME",
+        rows=rows,
+        columns=[
             {"number": n, "label": f"Cột {n}", "data_type": "integer"}
             for n in range(1, COLUMNS + 1)
         ],
-        "rows": [
-            {"code": f"{n:03d}", "label": f"Chỉ tiêu {n}"} for n in range(1, rows + 1)
-        ],
-        "version": 1,
-        "published": True,
-        "regime": {
-            "code": "BENCH-API-REGIME",
-            "name": "Chế độ đo hiệu năng API",
-            "legal_basis": "—",
-            "issuing_agency": "—",
-            "approval_levels": [],
-        },
-    }
-    return json.dumps(document, ensure_ascii=False).encode()
+    )
 
 
 def _rows(codes: list[str], rows: int, shift: int):
@@ -135,38 +118,8 @@ def run() -> None:
 
 
 def _run(rows: int, values: int) -> None:
-    version, _created = form_import(acting_user=None, text=_form_document(rows))
-    levels = org_levels_ensure()
-    country = org_unit_create(
-        acting_user=None,
-        code="BAPI-VN",
-        name="Quốc gia (đo API)",
-        level=levels["national"],
-        parent=None,
-    )
-    province = org_unit_create(
-        acting_user=None,
-        code="BAPI-T",
-        name="Tỉnh (đo API)",
-        level=levels["province"],
-        parent=country,
-    )
-    codes = [f"BAPI{n:05d}" for n in range(UNITS)]
-    for code in codes:
-        org_unit_create(
-            acting_user=None,
-            code=code,
-            name=f"Xã {code}",
-            level=levels["commune"],
-            parent=province,
-        )
-    assignment_create(
-        acting_user=None,
-        form_version=version,
-        root=province,
-        levels=[levels["commune"]],
-        first_period=PERIOD,
-        grace_days=None,
+    version, codes = communes_reporting(
+        _form_document(rows), prefix="BAPI", label="đo API", count=UNITS, period=PERIOD
     )
     user = get_user_model().objects.create_user(
         username="bench-api", password=None, is_superuser=True

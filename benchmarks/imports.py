@@ -20,7 +20,6 @@ import contextlib
 import functools
 import importlib
 import io
-import json
 import multiprocessing
 import os
 import resource
@@ -41,13 +40,13 @@ import django  # noqa: E402
 django.setup()
 
 import python_calamine  # noqa: E402
+from bench_setup import communes_reporting, form_document  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
 from django.db import transaction  # noqa: E402
 from openpyxl import Workbook  # noqa: E402
 
-from forms.services import form_import  # noqa: E402
 from imports.direct import import_workbook_direct  # noqa: E402
 from imports.parsers.workbook import read_workbook  # noqa: E402
 from imports.services import (  # noqa: E402
@@ -56,8 +55,6 @@ from imports.services import (  # noqa: E402
     import_job_create,
     import_job_parse,
 )
-from orgunits.services import org_levels_ensure, org_unit_create  # noqa: E402
-from reporting.services import assignment_create  # noqa: E402
 from tests.imports.corpus import hostile_corpus  # noqa: E402
 
 UNITS = int(os.environ.get("IMPORT_BENCH_UNITS", "1000"))
@@ -125,14 +122,12 @@ def _rss_mb() -> float:
 
 
 def _form_document(rows: int) -> bytes:
-    document = {
-        "format": "ebaocao.form",
-        "format_version": 1,
-        "code": FORM_CODE,
-        "title": "Biểu đo hiệu năng nhập Excel",
-        "period_type": "year",
-        "has_unit_column": True,
-        "columns": [
+    return form_document(
+        code=FORM_CODE,
+        title="Biểu đo hiệu năng nhập Excel",
+        regime="BENCH-REGIME",
+        rows=rows,
+        columns=[
             {
                 "number": n,
                 "label": f"Cột {n}",
@@ -141,20 +136,7 @@ def _form_document(rows: int) -> bytes:
             }
             for n in range(1, COLUMNS + 1)
         ],
-        "rows": [
-            {"code": f"{n:03d}", "label": f"Chỉ tiêu {n}"} for n in range(1, rows + 1)
-        ],
-        "version": 1,
-        "published": True,
-        "regime": {
-            "code": "BENCH-REGIME",
-            "name": "Chế độ đo hiệu năng",
-            "legal_basis": "—",
-            "issuing_agency": "—",
-            "approval_levels": [],
-        },
-    }
-    return json.dumps(document, ensure_ascii=False).encode()
+    )
 
 
 def _long_table(unit_codes: list[str], rows: int) -> bytes:
@@ -199,38 +181,8 @@ def _in_child(function, *args):
 def bench_bulk() -> None:
     rows = max(1, CELLS // COLUMNS)
     print(f"Bulk long table: {UNITS} units x {rows * COLUMNS} cells")
-    version, _created = form_import(acting_user=None, text=_form_document(rows))
-    levels = org_levels_ensure()
-    country = org_unit_create(
-        acting_user=None,
-        code="BENCH-VN",
-        name="Quốc gia (đo)",
-        level=levels["national"],
-        parent=None,
-    )
-    province = org_unit_create(
-        acting_user=None,
-        code="BENCH-T",
-        name="Tỉnh (đo)",
-        level=levels["province"],
-        parent=country,
-    )
-    codes = [f"BENCH{n:05d}" for n in range(UNITS)]
-    for code in codes:
-        org_unit_create(
-            acting_user=None,
-            code=code,
-            name=f"Xã {code}",
-            level=levels["commune"],
-            parent=province,
-        )
-    assignment_create(
-        acting_user=None,
-        form_version=version,
-        root=province,
-        levels=[levels["commune"]],
-        first_period=PERIOD,
-        grace_days=None,
+    version, codes = communes_reporting(
+        _form_document(rows), prefix="BENCH", label="đo", count=UNITS, period=PERIOD
     )
     user = get_user_model().objects.create_user(
         username="bench-importer", password=None, is_superuser=True
