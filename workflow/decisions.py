@@ -131,6 +131,7 @@ def level_for(action, actor: Actor, state: ReportState, chain: Chain) -> str | N
 
 
 def level_name(code: str | None) -> str:
+    """Return the level's name as users read it ("Quận, huyện"), "—" for none."""
     from orgunits.models import OrgLevel
 
     if not code:

@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 from forms.definition.periods import parse_period
 from orgunits.selectors import ancestors_of, role_holders_on
 from reporting.models import Notification, Receipt, SubmissionStatus
+from workflow.decisions import level_name
 from workflow.models import ApprovalEvent, EventAction
 
 
@@ -51,13 +52,6 @@ def _indicator_store_update(event: ApprovalEvent) -> None:
         and event.from_status == SubmissionStatus.ACCEPTED
     ):
         observations_withdraw_task.delay_on_commit(event.submission_id, event.pk)
-
-
-def _level_name(code: str) -> str:
-    from orgunits.models import OrgLevel
-
-    level = OrgLevel.objects.filter(code=code).first()
-    return level.name if level else code
 
 
 def _submitter_ids(event: ApprovalEvent) -> list[int]:
@@ -155,7 +149,7 @@ def _messages(event: ApprovalEvent):
                 )
                 % names,
                 _("Approved at the %(level)s level.")
-                % {"level": _level_name(event.level)},
+                % {"level": level_name(event.level)},
                 entry_url,
             )
         if action == EventAction.UNAPPROVE:
