@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_context
 from core.bulk import bulk_create_by_values, bulk_update_by_values
+from core.collector import collector_paused
 from core.text import nfc
 from forms.definition.grid import cell_grid
 from forms.definition.model import CellState, DataType
@@ -145,7 +146,7 @@ def import_job_read_with(job_id: int, work, *, failure: str) -> ImportJob:
         job.progress_done = job.progress_total = 0
         job.save(update_fields=["status", "progress_done", "progress_total"])
     try:
-        with translation.override(job.language):
+        with translation.override(job.language), collector_paused():
             return work(job)
     except (OperationalError, InterfaceError):
         raise
@@ -433,7 +434,7 @@ def import_job_commit(*, job_id: int) -> ImportJob:
     if job.status != ImportJobStatus.COMMITTING:
         return job
     try:
-        with translation.override(job.language):
+        with translation.override(job.language), collector_paused():
             return _commit(job)
     except (OperationalError, InterfaceError):
         raise
