@@ -23,6 +23,15 @@ def units_administered_by(user) -> QuerySet[OrgUnit]:
     return visible_to(user, roles={"administrator"})
 
 
+def units_granted_administrator(user) -> QuerySet[OrgUnit]:
+    """Return the units on which ``user`` holds the administrator role: the tops of
+    the subtrees they administer."""
+    granted = {
+        grant.unit_id for grant in grants_of(user) if grant.role == "administrator"
+    }
+    return OrgUnit.objects.filter(pk__in=granted).order_by("path")
+
+
 def tokens_visible_to(user) -> QuerySet[ApiToken]:
     """Superusers see every token; an administrator those they created, and those
     restricted to units they administer."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,11 +16,15 @@ from api.models import DEFAULT_RATE_LIMIT
 from api.selectors import (
     access_token_by_id,
     tokens_visible_to,
-    units_administered_by,
+    units_granted_administrator,
     user_administers_tokens,
 )
 from api.services import token_create, token_revoke
 from orgunits.models import OrgUnit
+
+# The new token's key waits here between the POST and the page it redirects to, so
+# that reloading the page neither shows the key again nor creates a second token.
+CREATED_KEY_SESSION = "api_token_created_key"
 
 
 class TokenForm(forms.Form):
@@ -37,6 +42,21 @@ class TokenForm(forms.Form):
         max_value=100_000,
         initial=DEFAULT_RATE_LIMIT,
     )
+
+    def __init__(self, *args, acting_user, administered=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        if not acting_user.is_superuser:
+            # Only a superuser may leave a token unrestricted (token_create).
+            field = self.fields["unit_codes"]
+            field.required = True
+            field.help_text = _(
+                "Separated by commas: units you administer, or units below them. "
+                "Yours: %(units)s."
+            ) % {
+                "units": ", ".join(
+                    f"{unit.code} ({unit.name})" for unit in administered
+                )
+            }
 
     def clean_username(self):
         username = self.cleaned_data["username"].strip()
@@ -69,12 +89,14 @@ def _require_admin(request: HttpRequest) -> None:
 @require_http_methods(["GET", "POST"])
 def token_list(request: HttpRequest) -> HttpResponse:
     _require_admin(request)
-    created_key = None
-    form = TokenForm(request.POST or None)
+    administered = units_granted_administrator(request.user)[:10]
+    form = TokenForm(
+        request.POST or None, acting_user=request.user, administered=administered
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            token, created_key = token_create(
+            _token, key = token_create(
                 acting_user=request.user,
                 name=data["name"],
                 user=data["username"],
@@ -85,17 +107,20 @@ def token_list(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            form = TokenForm()
-    return render(
+            request.session[CREATED_KEY_SESSION] = key
+            return redirect("api:tokens")
+    response = render(
         request,
         "api/tokens.html",
         {
             "form": form,
-            "created_key": created_key,
+            "created_key": request.session.pop(CREATED_KEY_SESSION, None),
             "tokens": tokens_visible_to(request.user)[:500],
-            "administered": units_administered_by(request.user)[:20],
         },
     )
+    # The page may carry a key: no cache keeps a copy.
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
@@ -104,4 +129,7 @@ def token_revoke_view(request: HttpRequest, token_id: int) -> HttpResponse:
     _require_admin(request)
     token = access_token_by_id(request.user, token_id)
     token_revoke(acting_user=request.user, token=token)
+    messages.success(
+        request, _("The token %(name)s was revoked.") % {"name": token.name}
+    )
     return redirect("api:tokens")

@@ -130,12 +130,25 @@ def level_for(action, actor: Actor, state: ReportState, chain: Chain) -> str | N
     return None
 
 
-def level_name(code: str | None) -> str:
-    """Return the level's name as users read it ("Quận, huyện"), "—" for none."""
+def level_names() -> dict[str, str]:
+    """Return every level's name as users read it, by level code."""
+    from orgunits.models import OrgLevel
+
+    return dict(OrgLevel.objects.values_list("code", "name"))
+
+
+def level_name(code: str | None, names: dict[str, str] | None = None) -> str:
+    """Return the level's name as users read it ("Quận, huyện"), "—" for none.
+
+    A page naming many levels passes ``names`` (from ``level_names``) to read the
+    levels once.
+    """
     from orgunits.models import OrgLevel
 
     if not code:
         return "—"
+    if names is not None:
+        return names.get(code, code)
     level = OrgLevel.objects.filter(code=code).first()
     return level.name if level else code
 

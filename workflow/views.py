@@ -15,14 +15,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from forms.definition.periods import parse_period
-from orgunits.models import OrgLevel
 from reporting.engine.revision_diff import revision_changes
 from reporting.entry import entry_grid, version_layout
 from reporting.models import Revision, Submission
 from reporting.selectors import other_period_values
 from validation.selectors import revision_findings
 from workflow.bulk import BulkApprovalRefused, bulk_approval_start
-from workflow.decisions import possible_actions
+from workflow.decisions import level_name, level_names, possible_actions
 from workflow.selectors import (
     CHECK_FILTERS,
     access_bulk_approval_by_id,
@@ -162,6 +161,7 @@ def review_detail(request, submission_id: int):
                 for cell, text in returned.comments.items()
             ],
             "events": events_of(submission),
+            "level_names": level_names(),
             "possible": possible_actions(request.user, submission),
             "last_year_label": period.same_period_last_year().label,
             "entry_url": reverse(
@@ -288,13 +288,13 @@ def _bulk_context(job) -> dict:
     reports = Submission.objects.select_related("template", "org_unit").in_bulk(
         [outcome["submission_id"] for outcome in job.outcomes]
     )
-    level_names = dict(OrgLevel.objects.values_list("code", "name"))
+    names = level_names()
 
     def approved_by(report) -> str:
         # "Awaiting review" alone reads as not approved: say which levels have.
         if report is None:
             return ""
-        return ", ".join(level_names.get(c, c) for c in report.approved_levels)
+        return ", ".join(level_name(c, names) for c in report.approved_levels)
 
     return {
         "job": job,

@@ -100,6 +100,7 @@ TEMPLATES = [
                 "forms.context_processors.navigation",
                 "reporting.context_processors.notifications",
                 "workflow.context_processors.navigation",
+                "api.context_processors.navigation",
             ],
         },
     },

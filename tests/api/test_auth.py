@@ -131,10 +131,53 @@ def test_token_page_creates_a_token_and_shows_its_key_once(client):
         },
     )
 
-    # then the key is shown and the token is listed
+    # then the page is sent again as a GET, with the key shown and the token listed
+    assert response.status_code == 302
+    assert response.url == "/api/tokens/"
+    token = ApiToken.objects.get(name="Sở Y tế", can_push=True)
+    page = client.get("/api/tokens/")
+    assert b'id="created-key"' in page.content
+    assert page["Cache-Control"] == "no-store"
+    key = page.content.decode().split('class="secret-key">')[1].split("<")[0]
+    assert key.startswith(token.prefix)
+    assert f'data-token="{token.pk}"'.encode() in page.content
+
+    # and once only: the next visit lists the token without its key
+    again = client.get("/api/tokens/").content.decode()
+    assert 'id="created-key"' not in again and key not in again
+    assert f'data-token="{token.pk}"' in again
+
+
+def test_token_page_asks_an_administrator_for_the_units(client):
+    # given an administrator of the province, signed in
+    setup = api_setup()
+    admin = make_user(role="administrator", unit=setup.tree.province)
+    client.force_login(admin)
+
+    # when a token is asked for without units
+    response = client.post(
+        "/api/tokens/",
+        {"name": "Sở Y tế", "username": setup.reporter.username, "rate_limit": "100"},
+    )
+
+    # then the units field is named as missing, and the help names their units
     assert response.status_code == 200
-    assert b'id="created-key"' in response.content
-    assert ApiToken.objects.filter(name="Sở Y tế", can_push=True).exists()
+    field = response.context["form"]["unit_codes"]
+    assert field.errors
+    assert setup.tree.province.code in str(field.help_text)
+    assert not ApiToken.objects.filter(name="Sở Y tế").exists()
+
+
+def test_revoking_on_the_page_says_so(client):
+    setup = api_setup()
+    admin = make_user(role="administrator", unit=setup.tree.province)
+    client.force_login(admin)
+
+    response = client.post(f"/api/tokens/{setup.token.pk}/revoke/", follow=True)
+
+    assert ApiToken.objects.get(pk=setup.token.pk).revoked_at is not None
+    html = response.content.decode()
+    assert 'class="message success"' in html and setup.token.name in html
 
 
 def test_token_page_is_refused_to_a_reporter(client):

@@ -2,6 +2,8 @@
 return with cell comments, unapprove and accept, refusals shown as messages naming
 the report's state, and the reporter's entry page showing the comments."""
 
+import re
+
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
@@ -89,6 +91,44 @@ def test_approve_then_a_second_approve_is_refused_naming_the_state(
     message = texts(response)[-1]
     assert "chờ duyệt" in message.lower() or "awaiting review" in message.lower()
     assert ApprovalEvent.objects.filter(action="approve").count() == 1
+
+
+def history_rows(html: str) -> list[list[str]]:
+    """Return the cells' text of each row of the report page's event history."""
+    table = html[html.index('id="event-history"') :]
+    table = table[table.index("<tbody>") : table.index("</tbody>")]
+    return [
+        [re.sub(r"<[^>]+>", "", cell).strip() for cell in row.split("</td>")[:-1]]
+        for row in table.split("</tr>")[:-1]
+    ]
+
+
+def test_the_history_names_the_levels_that_acted_in_vietnamese(client, desk, report):
+    # given the district and then the province approved the report
+    as_user(client, desk.district_reviewer)
+    client.post(reverse("workflow:approve", args=[report.pk]))
+    client.logout()
+    as_user(client, desk.province_reviewer)
+    client.post(reverse("workflow:approve", args=[report.pk]))
+
+    # when the national reviewer opens the report in Vietnamese
+    as_user(client, desk.national_reviewer)
+    html = client.get(
+        reverse("workflow:review", args=[report.pk]), HTTP_ACCEPT_LANGUAGE="vi"
+    ).content.decode()
+
+    # then the history names each level that approved as users read it, no code
+    rows = [" | ".join(row) for row in history_rows(html)]
+    approvals = [
+        " | ".join(row) for row in history_rows(html) if row[2].startswith("Đã duyệt")
+    ]
+    assert len(approvals) == 2
+    assert "| Quận, huyện |" in approvals[0]
+    assert "| Tỉnh, thành phố |" in approvals[1]
+    for code in ("district", "province", "national"):
+        assert not any(code in row for row in rows)
+    # in a column of its own
+    assert '<th scope="col">Cấp</th>' in html
 
 
 def test_return_with_cell_comments_reaches_the_reporters_entry_page(

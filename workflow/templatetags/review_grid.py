@@ -95,3 +95,12 @@ def status_label(value: str) -> str:
         return SubmissionStatus(value).label
     except ValueError:
         return value
+
+
+@register.filter
+def level_label(code: str, names: dict[str, str] | None = None) -> str:
+    """Return the name users read for a level code (``{{ event.level|level_label:
+    level_names }}``), through ``workflow.decisions.level_name``."""
+    from workflow.decisions import level_name
+
+    return level_name(code, names) if code else ""
