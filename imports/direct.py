@@ -131,8 +131,9 @@ def _run(job: ImportJob) -> ImportJob:
                 "progress_total",
             ]
         )
-    addresses = {
-        row.pk: report.read.cells
+    # Where a value the save refuses came from (asked for those only).
+    reads = {
+        row.pk: report.read
         for row, report in zip(rows, checked, strict=True)
         if report.read is not None
     }
@@ -140,7 +141,8 @@ def _run(job: ImportJob) -> ImportJob:
     def address(report: ImportReport, cell: str) -> str:
         row, _sep, column = cell.rpartition(":")
         key = (row, int(column)) if column.isdigit() else None
-        return (addresses.get(report.pk, {}).get(key) or ("",))[0]
+        read = reads.get(report.pk)
+        return ((read.cells.get(key) if read else None) or ("",))[0]
 
     for start in range(0, len(ready), COMMIT_CHUNK):
         chunk = ready[start : start + COMMIT_CHUNK]

@@ -595,18 +595,19 @@ def _violation_problem(report: CheckedReport, violation: dict) -> ImportProblem:
 
 
 def _count(counts: dict, read: ReportValues, current: dict, rejected, refused) -> None:
-    """Count what ``_compare`` would list cell by cell, without the list."""
+    """Count what ``_compare`` would list cell by cell, without the list: each value
+    to import (those of ``read.cells`` that have one, the refused ones aside)."""
     values = read.values
-    for key in read.cells:
-        if key in rejected:
-            continue
-        new = values.get(key)
-        if new is None:
-            continue
-        if refused:
-            counts[IGNORED] += 1
-            continue
-        old = current.get(f"{key[0]}:{key[1]}", "") if current else ""
+    if rejected:
+        values = {key: new for key, new in values.items() if key not in rejected}
+    if refused:
+        counts[IGNORED] += len(values)
+        return
+    if not current:
+        counts[CREATED] += len(values)
+        return
+    for (row, column), new in values.items():
+        old = current.get(f"{row}:{column}", "")
         counts[CREATED if not old else UNCHANGED if old == new else UPDATED] += 1
 
 

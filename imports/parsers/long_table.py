@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import compress, repeat
-from operator import itemgetter, ne
+from itertools import compress
+from operator import itemgetter, ne, not_
 
 from forms.definition.grid import CellSpec
 from forms.definition.layout import column_letter
@@ -68,16 +69,38 @@ Line = tuple[int, str, int, object]  # (sheet row, row code, column number, valu
 
 
 @dataclass
+class Lines:
+    """Lines of one report, in sheet order, as parallel columns: a whole run of
+    the sheet is kept as slices of its columns, not a tuple per line."""
+
+    sheet_rows: Sequence[int]
+    row_codes: list[str]
+    numbers: list[int]
+    values: list
+
+
+@dataclass
 class LongTable:
     sheet: str
     columns: dict[str, int]  # field -> 1-based sheet column
-    groups: dict[GroupKey, list[Line]] = field(default_factory=dict)
+    groups: dict[GroupKey, list[Lines]] = field(default_factory=dict)
     problems: list[ImportProblem] = field(default_factory=list)
     lines: int = 0
 
     @property
     def has_form_column(self) -> bool:
         return FORM in self.columns
+
+    def lines_of(self, key: GroupKey) -> Iterator[Line]:
+        """Yield the lines of report ``key`` one by one, in sheet order."""
+        for lines in self.groups.get(key, ()):
+            yield from zip(
+                lines.sheet_rows,
+                lines.row_codes,
+                lines.numbers,
+                lines.values,
+                strict=True,
+            )
 
 
 def fold(text: str) -> str:
@@ -104,8 +127,12 @@ def find_long_table(sheet: str, rows: list[list]) -> LongTable | None:
 
 
 def _read_lines(table: LongTable, rows: list[list], header_row: int) -> None:
-    """Group the lines below the header by report, column by column: each distinct
-    code is cleaned once, and the loop over lines only sorts them."""
+    """Group the lines below the header by report.
+
+    Lines come in runs of one report: the runs are found on the raw (form, unit,
+    period) of each line at C speed, each run's key is cleaned once, and a run
+    whose lines are all complete is kept as slices of its columns. Only the lines
+    of other runs are looked at one by one."""
     positions = {name: column - 1 for name, column in table.columns.items()}
     width = max(positions.values()) + 1
     body = rows[header_row:]
@@ -114,62 +141,145 @@ def _read_lines(table: LongTable, rows: list[list], header_row: int) -> None:
             cells if len(cells) >= width else list(cells) + [""] * (width - len(cells))
             for cells in body
         ]
-    form_at = positions.get(FORM)
-    forms = (
-        _column_texts(body, form_at) if form_at is not None else repeat("", len(body))
-    )
-    units = _column_texts(body, positions[UNIT])
-    period_texts = _column_texts(body, positions[PERIOD])
+    key_at = [positions[name] for name in (FORM, UNIT, PERIOD) if name in positions]
+    raw_keys = list(map(itemgetter(*key_at), body))
     row_codes = _column_texts(body, positions[ROW])
-    column_texts = _column_texts(body, positions[COLUMN])
+    column_raw = list(map(itemgetter(positions[COLUMN]), body))
+    numbers_by_line = _column_numbers(column_raw)
     values = list(map(itemgetter(positions[VALUE]), body))
-    numbers: dict[str, int | None] = {}
-    for text in set(column_texts):
-        try:
-            numbers[text] = int(text) if text.isdigit() else None
-        except ValueError:  # a digit Python cannot read as a number ("²")
-            numbers[text] = None
-    keys = list(zip(forms, units, period_texts, strict=True))
-    numbers_by_line = list(map(numbers.__getitem__, column_texts))
-    # Lines come in runs of one report: find where the report changes at C speed,
-    # then take a whole run at once when every line of it is complete.
-    changes = list(compress(range(1, len(keys)), map(ne, keys[1:], keys[:-1])))
+    # Equal raw keys are one report, except where Python counts values of other
+    # types equal (1, 1.0 and TRUE): runs whose key is not all text are split by
+    # their cleaned keys below.
+    changes = list(
+        compress(range(1, len(raw_keys)), map(ne, raw_keys[1:], raw_keys[:-1]))
+    )
     periods: dict[str, str | None] = {}
     first_row = header_row + 1
-    for start, end in zip([0, *changes], [*changes, len(keys)], strict=True):
+    has_form = FORM in positions
+    for start, end in zip([0, *changes], [*changes, len(raw_keys)], strict=True):
         if start >= end:
             continue
-        form, unit, period_text = keys[start]
-        period = _period_of(periods, period_text) if unit and period_text else None
-        group = (form, unit, period) if period is not None else None
-        if (
-            group is not None
-            and all(row_codes[start:end])
-            and all(column_texts[start:end])
-            and None not in numbers_by_line[start:end]
-        ):
-            table.groups.setdefault(group, []).extend(
-                zip(
-                    range(first_row + start, first_row + end),
-                    row_codes[start:end],
-                    numbers_by_line[start:end],
-                    values[start:end],
-                    strict=True,
-                )
-            )
-            table.lines += end - start
-            continue
-        for index in range(start, end):
-            _sort_line(
+        raw_key = raw_keys[start]
+        if not all(type(part) is str for part in raw_key):
+            _read_mixed_run(
                 table,
-                group,
-                first_row + index,
-                (form, unit, period_text),
-                row_codes[index],
-                column_texts[index],
-                numbers_by_line[index],
-                values[index],
+                start,
+                end,
+                raw_keys,
+                has_form,
+                periods,
+                first_row,
+                row_codes,
+                column_raw,
+                numbers_by_line,
+                values,
             )
+            continue
+        _read_run(
+            table,
+            start,
+            end,
+            _clean_key(raw_key, has_form),
+            periods,
+            first_row,
+            row_codes,
+            column_raw,
+            numbers_by_line,
+            values,
+        )
+
+
+def _clean_key(raw_key, has_form: bool) -> tuple[str, str, str]:
+    form, unit, period_text = raw_key if has_form else ("", *raw_key)
+    return code_text(form), code_text(unit), code_text(period_text)
+
+
+def _read_mixed_run(
+    table, start, end, raw_keys, has_form, periods, first_row, *columns
+) -> None:
+    """Read a run whose key holds numbers or truth values, split where the cleaned
+    key changes (TRUE reads "True", 1 and 1.0 read "1")."""
+    cleaned = [_clean_key(raw_keys[index], has_form) for index in range(start, end)]
+    run_start = start
+    for index in range(start + 1, end + 1):
+        if index == end or cleaned[index - start] != cleaned[run_start - start]:
+            _read_run(
+                table,
+                run_start,
+                index,
+                cleaned[run_start - start],
+                periods,
+                first_row,
+                *columns,
+            )
+            run_start = index
+
+
+def _read_run(
+    table,
+    start,
+    end,
+    key,
+    periods,
+    first_row,
+    row_codes,
+    column_raw,
+    numbers_by_line,
+    values,
+) -> None:
+    """Add the lines ``start:end`` of one report key to the table."""
+    form, unit, period_text = key
+    period = _period_of(periods, period_text) if unit and period_text else None
+    group = (form, unit, period) if period is not None else None
+    if (
+        group is not None
+        and all(row_codes[start:end])
+        and None not in numbers_by_line[start:end]
+    ):
+        table.groups.setdefault(group, []).append(
+            Lines(
+                range(first_row + start, first_row + end),
+                row_codes[start:end],
+                numbers_by_line[start:end],
+                values[start:end],
+            )
+        )
+        table.lines += end - start
+        return
+    for index in range(start, end):
+        _sort_line(
+            table,
+            group,
+            first_row + index,
+            key,
+            row_codes[index],
+            code_text(column_raw[index]),
+            numbers_by_line[index],
+            values[index],
+        )
+
+
+def _column_numbers(raw: list) -> list[int | None]:
+    """Return the column number of each line (None where it is not a whole
+    number), each distinct value read once."""
+    numbers: dict = {}
+    keyed = raw
+    if bool in set(map(type, raw)):  # TRUE is not column 1
+        keyed = list(zip(map(type, raw), raw, strict=True))
+    try:
+        for key in set(keyed):
+            numbers[key] = _column_number(key[1] if keyed is not raw else key)
+        return list(map(numbers.__getitem__, keyed))
+    except TypeError:  # an unhashable value cannot be a column number
+        return [_column_number(value) for value in raw]
+
+
+def _column_number(value) -> int | None:
+    text = code_text(value)
+    try:
+        return int(text) if text.isdigit() else None
+    except ValueError:  # a digit Python cannot read as a number ("²")
+        return None
 
 
 def _sort_line(table, group, sheet_row, key, row_code, column_text, number, value):
@@ -234,7 +344,15 @@ def _sort_line(table, group, sheet_row, key, row_code, column_text, number, valu
             )
         )
         return
-    table.groups.setdefault(group, []).append((sheet_row, row_code, number, value))
+    chunks = table.groups.setdefault(group, [])
+    if chunks and isinstance(chunks[-1].sheet_rows, list):  # lines read one by one
+        last = chunks[-1]
+        last.sheet_rows.append(sheet_row)
+        last.row_codes.append(row_code)
+        last.numbers.append(number)
+        last.values.append(value)
+    else:
+        chunks.append(Lines([sheet_row], [row_code], [number], [value]))
 
 
 def _column_texts(body: list[list], at: int) -> list[str]:
@@ -349,76 +467,162 @@ def read_long_table_values(
     )
     if form_cells is None or form_cells.definition is not definition:
         form_cells = FormCells(definition, grid)
-    resolved = form_cells.cells
-    resolve = form_cells.resolve
     letter = column_letter(table.columns[VALUE])
     seen: dict[CellKey, int] = {}
-    values, cells = report.values, report.cells
-    for sheet_row, row_text, number, raw in table.groups.get(key, []):
-        found = resolved.get((row_text, number), _UNSEEN)
-        if found is _UNSEEN:
-            found = resolve(row_text, number)
-        where = f"{letter}{sheet_row}"
-        if found is None:
-            report.ignored += 1
-            report.add(
-                problem(
-                    "cell_unknown",
-                    gettext_noop(
-                        "The form has no cell at row %(row)s, column %(column)d; the line was not imported."
-                    ),
-                    severity=Severity.WARNING,
-                    cell_value=raw,
-                    row=row_text,
-                    column=number,
-                ),
-                cell=where,
-                row_code=row_text,
-                column=number,
-            )
+    chunks = table.groups.get(key, ())
+    for position, lines in enumerate(chunks):
+        # Where each cell was met matters only to lines still to come.
+        last = position == len(chunks) - 1
+        if _read_in_bulk(
+            report, lines, form_cells, table.columns[VALUE], seen, remember=not last
+        ):
             continue
-        cell, spec, numeric_input = found
-        if cell in seen:
-            report.values.pop(cell, None)
-            report.ignored += 1
-            report.add(
-                problem(
-                    "cell_repeated",
-                    gettext_noop(
-                        "Cell %(row)s/%(column)d is given on two lines (sheet rows %(first)d and %(second)d); neither was imported."
-                    ),
-                    cell_value=raw,
-                    row=cell[0],
-                    column=number,
-                    first=seen[cell],
-                    second=sheet_row,
-                ),
-                cell=where,
-                row_code=cell[0],
-                column=number,
-            )
-            continue
-        seen[cell] = sheet_row
-        if numeric_input:
-            kind = type(raw)
-            if kind is int or kind is float:
-                if (kind is int or raw.is_integer()) and (
-                    -MAX_WHOLE_FLOAT < raw < MAX_WHOLE_FLOAT
-                ):
-                    # A whole number in a number cell, the common case: what
-                    # read_cell records for it (convert_cell's own fast path).
-                    values[cell] = text = str(int(raw))
-                    cells[cell] = (where, text)
-                    continue
-                if kind is float:
-                    converted = form_cells.convert(spec, raw)
-                    if converted.problem is None and converted.value is not None:
-                        values[cell] = converted.value
-                        cells[cell] = (where, str(raw))
-                        continue
-        elif spec.state is not CellState.INPUT:
-            if raw not in (None, ""):
-                not_an_input(report, cell, spec, raw, where)
-            continue
-        read_cell(report, cell, spec, raw, where)
+        for line in zip(
+            lines.sheet_rows, lines.row_codes, lines.numbers, lines.values, strict=True
+        ):
+            _read_line(report, form_cells, letter, seen, *line)
     return report
+
+
+def _read_in_bulk(
+    report: ReportValues,
+    lines: Lines,
+    form_cells: FormCells,
+    value_column: int,
+    seen: dict,
+    *,
+    remember: bool = True,
+) -> bool:
+    """Read lines that all give numbers for distinct number input cells of the form,
+    the common case, a whole run at a time; return False, having recorded nothing,
+    when any line needs looking at on its own (``_read_line``). ``seen`` (where each
+    cell was met) is kept up to date if ``remember`` (lines follow).
+
+    What is recorded is what ``_read_line`` records for each line: the whole numbers
+    as their digits, the fractions as ``FormCells.convert`` reads them."""
+    resolved = form_cells.cells
+    keys = list(zip(lines.row_codes, lines.numbers, strict=True))
+    found = list(map(resolved.get, keys))
+    if None in found:  # lines not met before, or naming no cell of the form
+        for line_key, line_found in zip(keys, found, strict=True):
+            if line_found is None and line_key not in resolved:
+                form_cells.resolve(*line_key)
+        found = list(map(resolved.get, keys))
+        if None in found:
+            return False
+    if not all(map(itemgetter(2), found)):  # a cell that is no number input
+        return False
+    cells = list(map(itemgetter(0), found))
+    if len(set(cells)) != len(cells) or not seen.keys().isdisjoint(cells):
+        return False  # a cell given twice
+    values = lines.values
+    kinds = set(map(type, values))
+    if kinds == {float}:
+        fractions = list(
+            compress(range(len(values)), map(not_, map(float.is_integer, values)))
+        )
+    elif kinds == {int}:
+        fractions = []
+    else:
+        return False
+    converted = []
+    convert = form_cells.convert
+    for index in fractions:  # NaN and infinities too: convert_cell refuses them
+        found_value = convert(found[index][1], values[index])
+        if found_value.problem is not None or found_value.value is None:
+            return False
+        converted.append(found_value.value)
+    if not (-MAX_WHOLE_FLOAT < min(values) and max(values) < MAX_WHOLE_FLOAT):
+        return False
+    texts = list(map(str, map(int, values)))
+    shown = texts
+    if fractions:
+        shown = texts.copy()
+        for index, text in zip(fractions, converted, strict=True):
+            texts[index] = text
+            shown[index] = str(values[index])
+    rows = lines.sheet_rows
+    report.values.update(zip(cells, texts, strict=True))
+    report.add_cells(cells, rows, value_column, shown)
+    if remember:
+        seen.update(zip(cells, rows, strict=True))
+    return True
+
+
+def _read_line(
+    report: ReportValues,
+    form_cells: FormCells,
+    letter: str,
+    seen: dict,
+    sheet_row: int,
+    row_text: str,
+    number: int,
+    raw,
+) -> None:
+    """Read one line of a long table into ``report``."""
+    found = form_cells.cells.get((row_text, number), _UNSEEN)
+    if found is _UNSEEN:
+        found = form_cells.resolve(row_text, number)
+    where = f"{letter}{sheet_row}"
+    if found is None:
+        report.ignored += 1
+        report.add(
+            problem(
+                "cell_unknown",
+                gettext_noop(
+                    "The form has no cell at row %(row)s, column %(column)d; the line was not imported."
+                ),
+                severity=Severity.WARNING,
+                cell_value=raw,
+                row=row_text,
+                column=number,
+            ),
+            cell=where,
+            row_code=row_text,
+            column=number,
+        )
+        return
+    cell, spec, numeric_input = found
+    if cell in seen:
+        report.values.pop(cell, None)
+        report.ignored += 1
+        report.add(
+            problem(
+                "cell_repeated",
+                gettext_noop(
+                    "Cell %(row)s/%(column)d is given on two lines (sheet rows %(first)d and %(second)d); neither was imported."
+                ),
+                cell_value=raw,
+                row=cell[0],
+                column=number,
+                first=seen[cell],
+                second=sheet_row,
+            ),
+            cell=where,
+            row_code=cell[0],
+            column=number,
+        )
+        return
+    seen[cell] = sheet_row
+    if numeric_input:
+        kind = type(raw)
+        if kind is int or kind is float:
+            if (kind is int or raw.is_integer()) and (
+                -MAX_WHOLE_FLOAT < raw < MAX_WHOLE_FLOAT
+            ):
+                # A whole number in a number cell, the common case: what
+                # read_cell records for it (convert_cell's own fast path).
+                report.values[cell] = text = str(int(raw))
+                report.cells[cell] = (where, text)
+                return
+            if kind is float:
+                converted = form_cells.convert(spec, raw)
+                if converted.problem is None and converted.value is not None:
+                    report.values[cell] = converted.value
+                    report.cells[cell] = (where, str(raw))
+                    return
+    elif spec.state is not CellState.INPUT:
+        if raw not in (None, ""):
+            not_an_input(report, cell, spec, raw, where)
+        return
+    read_cell(report, cell, spec, raw, where)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from forms.definition.layout import column_letter
@@ -35,14 +36,33 @@ class ReportValues:
     as shown, rejected ones too; ``file_computed`` the values the file shows in the
     form's computed cells (the server computes those itself); ``ignored`` counts the
     values that are not imported (refused, or outside the form).
+
+    Cells read a whole run at a time (``add_cells``) get their entries in ``cells``
+    only when it is first asked for: a direct import never asks.
     """
 
     source: ReportSource
     values: dict[CellKey, str] = field(default_factory=dict)
-    cells: dict[CellKey, tuple[str, str]] = field(default_factory=dict)
     file_computed: dict[CellKey, tuple[str, object]] = field(default_factory=dict)
     problems: list[ImportProblem] = field(default_factory=list)
     ignored: int = 0
+    _cells: dict[CellKey, tuple[str, str]] = field(default_factory=dict, repr=False)
+    _pending: list[tuple] = field(default_factory=list, repr=False)
+
+    @property
+    def cells(self) -> dict[CellKey, tuple[str, str]]:
+        for keys, rows, column, shown in self._pending:
+            where = map(f"{column_letter(column)}{{}}".format, rows)
+            self._cells.update(zip(keys, zip(where, shown, strict=True), strict=True))
+        self._pending.clear()
+        return self._cells
+
+    def add_cells(
+        self, keys: list[CellKey], rows: Sequence[int], column: int, shown: list[str]
+    ) -> None:
+        """Record that cells ``keys`` were found in sheet rows ``rows`` of sheet
+        column ``column``, showing ``shown``."""
+        self._pending.append((keys, rows, column, shown))
 
     @property
     def has_errors(self) -> bool:

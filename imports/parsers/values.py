@@ -27,7 +27,12 @@ import unicodedata
 from dataclasses import dataclass
 
 from imports.parsers.problems import ImportProblem, Severity, gettext_noop, problem
-from reporting.engine.values import CellValueError, canonical_number, parse_number
+from reporting.engine.values import (
+    MAX_DECIMAL_PLACES,
+    CellValueError,
+    canonical_number,
+    parse_number,
+)
 
 # What reporting.services accepts in one text cell.
 MAX_TEXT_LENGTH = 2000
@@ -41,6 +46,7 @@ FALSE_WORDS = frozenset({"không", "khong", "0", "no", "false"})
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\x00")
 
 _MAX_WHOLE_FLOAT = 1e15
+_FRACTION_TYPES = frozenset({"decimal", "percent"})
 MAX_WHOLE_FLOAT = _MAX_WHOLE_FLOAT  # whole floats below it are read exactly
 
 # Characters the legacy 8-bit Vietnamese fonts use for accented letters and that
@@ -124,6 +130,15 @@ def _from_number(raw: float, data_type: str, *, percent_format: bool) -> Convert
         )
     if (isinstance(raw, int) or raw.is_integer()) and abs(raw) < _MAX_WHOLE_FLOAT:
         return Converted(str(int(raw)))
+    if data_type in _FRACTION_TYPES and abs(raw) < _MAX_WHOLE_FLOAT:
+        # A fraction in a column that takes them, the common case: the plain text
+        # ``_parsed`` would store, without parsing it back (a fraction needs no
+        # grouping, and a fraction the spreadsheet shows in scientific notation or
+        # with too many places takes the long way to its message).
+        text = format(raw, ".15g")  # no trailing zeros
+        point = text.find(".")
+        if "e" not in text and 0 < point >= len(text) - 1 - MAX_DECIMAL_PLACES:
+            return Converted(text)
     # Through the typed-number rule with a decimal comma, so a stored 1.234 is never
     # mistaken for one thousand two hundred and thirty-four.
     return _parsed(_plain(raw).replace(".", ","), data_type, raw)

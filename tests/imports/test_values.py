@@ -87,3 +87,40 @@ def test_legacy_vietnamese_encodings_are_flagged(text):
 )
 def test_unicode_vietnamese_is_not_flagged(text):
     assert not looks_legacy_encoded(text)
+
+
+def test_fractions_read_as_the_typed_number_rule_reads_them():
+    import random
+
+    from imports.parsers.values import _parsed, _plain, convert_cell
+
+    rng = random.Random(3)
+    numbers = [
+        0.1 + 0.2,
+        -0.5,
+        1234.25,
+        1e-7,
+        0.000123,
+        123456.1234567,
+        99999999999999.9,
+    ]
+    for _ in range(5_000):
+        digits = rng.randrange(1, 17)
+        numbers.append(
+            rng.choice([-1, 1])
+            * round(rng.uniform(0, 10 ** rng.randrange(-6, 16)), digits)
+        )
+        numbers.append(rng.random() * 10 ** rng.randrange(-9, 17))
+    for raw in numbers:
+        if raw.is_integer():
+            continue
+        for data_type in ("decimal", "percent", "integer"):
+            # given a fraction the spreadsheet stored as a number
+            # when it is converted for a column of this type
+            fast = convert_cell(raw, data_type)
+            # then value and refusal are those of the typed-number rule
+            slow = _parsed(_plain(raw).replace(".", ","), data_type, raw)
+            assert fast.value == slow.value, (raw, data_type)
+            assert (fast.problem and fast.problem.code) == (
+                slow.problem and slow.problem.code
+            ), (raw, data_type)
