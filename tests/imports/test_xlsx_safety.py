@@ -2,14 +2,9 @@
 
 import pytest
 
+from imports.parsers.sheet_measure import _positional_extent, _vector_extent
 from imports.parsers.workbook import read_workbook
-from imports.parsers.xlsx_safety import (
-    UnsafeFile,
-    _positional_extent,
-    _vector_extent,
-    check_xlsx,
-    sheet_extent,
-)
+from imports.parsers.xlsx_safety import UnsafeFile, check_xlsx, sheet_extent
 from tests.imports.corpus import hostile_corpus, lying_dimension, small_xlsx
 
 CASES = hostile_corpus()
