@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import uuid
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import InterfaceError, OperationalError, transaction
@@ -527,14 +529,17 @@ def _commit_reports(user, reports: list[ImportReport], *, address=None) -> None:
             continue
         if version.pk not in grids:
             grid = cell_grid(version.form_definition)
-            grids[version.pk] = (grid, cell_specs(grid))
+            specs = cell_specs(grid)
+            grids[version.pk] = (grid, specs, NumberCells.of(specs))
         current = submission.current_revision
+        grid, specs, numbers = grids[version.pk]
         canonical, typed = handed_on_values(
             version,
             current.values if current else {},
             report.values,
-            grid=grids[version.pk][0],
-            specs=grids[version.pk][1],
+            grid=grid,
+            specs=specs,
+            numbers=numbers,
         )
         items.append(
             BulkSaveItem(
@@ -663,6 +668,44 @@ def typed_values(
     return merged
 
 
+_CANONICAL_NUMBER = re.compile(
+    f"(?:{CANONICAL_INTEGER.pattern})|(?:{CANONICAL_DECIMAL.pattern})"
+).fullmatch
+
+
+@dataclass(frozen=True)
+class NumberCells:
+    """The number input cells of a form version by their usual names: those that
+    take whole numbers, and all."""
+
+    integers: frozenset[str]
+    numbers: frozenset[str]
+
+    @classmethod
+    def of(cls, specs: dict) -> NumberCells:
+        inputs = {
+            cell: spec.data_type
+            for cell, spec in specs.items()
+            if spec.state is CellState.INPUT and spec.data_type in _NUMERIC
+        }
+        return cls(
+            integers=frozenset(c for c, t in inputs.items() if t is DataType.INTEGER),
+            numbers=frozenset(inputs),
+        )
+
+    def all_canonical(self, values: dict[str, str]) -> bool:
+        """Whether every value is a number in its canonical form in a number input
+        cell named as usual: whole in whole-number cells."""
+        cells = values.keys()
+        if not cells <= self.numbers:
+            return False
+        whole = cells & self.integers
+        get = values.__getitem__
+        return all(map(CANONICAL_INTEGER.fullmatch, map(get, whole))) and all(
+            map(_CANONICAL_NUMBER, map(get, cells - whole))
+        )
+
+
 def handed_on_values(
     version,
     current: dict[str, str],
@@ -670,6 +713,7 @@ def handed_on_values(
     *,
     grid=None,
     specs: dict | None = None,
+    numbers: NumberCells | None = None,
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Return what ``typed_values`` returns split in two: the numbers already in
     their canonical form, by their usual cell name (stored as they are, see
@@ -677,11 +721,15 @@ def handed_on_values(
     and canonicalises cell by cell. The save stores the same values either way."""
     grid = grid if grid is not None else cell_grid(version.form_definition)
     specs = specs if specs is not None else cell_specs(grid)
+    numbers = numbers if numbers is not None else NumberCells.of(specs)
+    merged = {**current, **imported}
+    if numbers.all_canonical(merged):  # the common case, checked at C speed
+        return merged, {}
     integer, decimal = CANONICAL_INTEGER.fullmatch, CANONICAL_DECIMAL.fullmatch
     whole, numeric, input_state = DataType.INTEGER, _NUMERIC, CellState.INPUT
     canonical: dict[str, str] = {}
     typed: dict[str, str] = {}
-    for cell, text in {**current, **imported}.items():
+    for cell, text in merged.items():
         spec = specs.get(cell)
         if spec is None:  # not by its usual name: "01:02" is cell 01:2 too
             row, _sep, column = cell.rpartition(":")

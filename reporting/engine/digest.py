@@ -15,6 +15,8 @@ import functools
 import hashlib
 import re
 import unicodedata
+from itertools import compress
+from operator import not_
 
 FORMAT = "ebaocao-values/1"
 
@@ -46,21 +48,21 @@ def _sort_key(cell: str):
     return _cell(cell)[0]
 
 
-# Cells in canonical order with the start of their lines, by the cells as a
+# Cells in canonical order and the starts of their lines, by the cells as a
 # values dict lists them: the reports of one save or import list the same cells
 # in the same order, so each order is sorted once.
-_ORDERS: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+_ORDERS: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[str, ...]]] = {}
 _MAX_ORDERS = 256
+_EMPTY = (None, "").__contains__
 
 
-def _order(cells: tuple[str, ...]) -> list[tuple[str, str]]:
+def _order(cells: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     order = _ORDERS.get(cells)
     if order is None:
         if len(_ORDERS) >= _MAX_ORDERS:
             _ORDERS.clear()
-        order = _ORDERS[cells] = [
-            (cell, _cell(cell)[1]) for cell in sorted(cells, key=_sort_key)
-        ]
+        ordered = tuple(sorted(cells, key=_sort_key))
+        order = _ORDERS[cells] = (ordered, tuple(_cell(c)[1] for c in ordered))
     return order
 
 
@@ -68,17 +70,18 @@ def canonical_values(
     values: dict[str, str], *, form_code: str, version: int, unit_code: str, period: str
 ) -> bytes:
     """Return the canonical bytes of ``values`` ({"01:2": "1234.5", ...})."""
-    lines = [
+    header = (
         f"{FORMAT}\t{_escape(form_code)}\t{version}\t{_escape(unit_code)}\t{period}\n"
-    ]
-    cells = tuple(c for c, v in values.items() if v not in (None, ""))
-    plain = _PLAIN.fullmatch
-    lines.extend(
-        f"{start}{text if plain(text) else _escape(text)}\n"
-        for cell, start in _order(cells)
-        for text in (values[cell],)
     )
-    return "".join(lines).encode("utf-8")
+    cells = tuple(compress(values, map(not_, map(_EMPTY, values.values()))))
+    if not cells:
+        return header.encode("utf-8")
+    ordered, starts = _order(cells)
+    texts = list(map(values.__getitem__, ordered))
+    if not all(map(_PLAIN.fullmatch, texts)):  # numbers and codes need no escapes
+        texts = list(map(_escape, texts))
+    body = "\n".join(map(str.__add__, starts, texts))
+    return f"{header}{body}\n".encode()
 
 
 def values_digest(values: dict[str, str], **header) -> str:

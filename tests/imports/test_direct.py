@@ -195,7 +195,7 @@ def test_the_command_imports_in_one_pass(tmp_path, capsys):
     assert Revision.objects.get().source == "excel"
 
 
-def _typed_only(version, current, imported, *, grid=None, specs=None):
+def _typed_only(version, current, imported, *, grid=None, specs=None, numbers=None):
     """The values handed on before canonical numbers were: everything as typed."""
     from imports.services import typed_values
 
@@ -245,3 +245,46 @@ def test_canonical_numbers_handed_on_store_what_typed_ones_stored(monkeypatch):
     assert stored == typed
     assert _without_job(job.summary) == _without_job(before.summary)
     assert stored[0][0]["02:2"] == "12.5"
+
+
+def test_numbers_all_canonical_are_handed_on_as_the_cell_by_cell_split_does():
+    import random
+
+    from forms.definition.grid import cell_grid
+    from imports.services import NumberCells, handed_on_values
+    from reporting.services import cell_specs
+
+    # given a form with whole-number, decimal, percent, text and yes/no cells
+    version = typed_version()
+    grid = cell_grid(version.form_definition)
+    specs = cell_specs(grid)
+    numbers = NumberCells.of(specs)
+    nothing = NumberCells(frozenset(), frozenset())  # every value cell by cell
+    rows = sorted({row for row, _column in grid})
+    texts = ["12", "-3", "0", "12.5", "0.25", "1.234", "007", "1,5", "ghi chú", "1"]
+    rng = random.Random(4)
+    taken = 0
+    for _attempt in range(400):
+        # when values of the file and of the stored revision, mostly canonical
+        # numbers in number cells, sometimes not, are handed on
+        cells = [f"{rng.choice(rows)}:{rng.choice([1, 2, 3, 4, 5, 9])}"]
+        cells += [f"{rng.choice(rows)}:{rng.choice([1, 2, 3])}" for _ in range(6)]
+        canonical_only = rng.random() < 0.5
+        pick = (
+            (lambda: rng.choice(["12", "-3", "0"]))
+            if canonical_only
+            else (lambda: rng.choice(texts))
+        )
+        current = {cell: pick() for cell in cells[: rng.randrange(0, 4)]}
+        imported = {cell: pick() for cell in cells[rng.randrange(0, 4) :]}
+        fast = handed_on_values(
+            version, current, imported, grid=grid, specs=specs, numbers=numbers
+        )
+        slow = handed_on_values(
+            version, current, imported, grid=grid, specs=specs, numbers=nothing
+        )
+        # then both ways split them alike
+        assert fast == slow
+        taken += numbers.all_canonical({**current, **imported})
+    # and the quick check was answered both ways
+    assert 50 < taken < 400

@@ -364,3 +364,57 @@ def test_each_value_is_written_in_nfc_with_its_escapes(value):
     header = {"form_code": "F", "version": 1, "unit_code": "U", "period": "2025"}
     lines = canonical_values({"01:1": value}, **header).decode().splitlines()
     assert lines[1:] == ([f"01\t1\t{expected}"] if value else [])
+
+
+def test_canonical_values_follow_the_documented_form_on_random_reports():
+    import random
+
+    from reporting.engine.digest import FORMAT
+
+    def documented(values, *, form_code, version, unit_code, period):
+        """The canonical form as docs/data-entry.md describes it, line by line."""
+
+        def escaped(text):
+            text = unicodedata.normalize("NFC", text)
+            for raw, escape in (("\\", "\\\\"), ("\t", "\\t"), ("\r", "\\r")):
+                text = text.replace(raw, escape)
+            return text.replace("\n", "\\n")
+
+        lines = [
+            f"{FORMAT}\t{escaped(form_code)}\t{version}\t{escaped(unit_code)}\t{period}\n"
+        ]
+        filled = [(cell, text) for cell, text in values.items() if text]
+        for cell, text in sorted(
+            filled, key=lambda item: (item[0].rpartition(":")[0], int(item[0][-1]))
+        ):
+            row, _sep, column = cell.rpartition(":")
+            lines.append(f"{escaped(row)}\t{int(column)}\t{escaped(text)}\n")
+        return "".join(lines).encode()
+
+    rng = random.Random(8)
+    texts = [
+        "1234.5",
+        "-3",
+        "0",
+        "",
+        None,
+        "Tổng số",
+        "a\tb",
+        "x\\y",
+        "e\u0301",
+        "1\n2",
+    ]
+    header = {
+        "form_code": "0603.N/BNV",
+        "version": 2,
+        "unit_code": "T9",
+        "period": "2026",
+    }
+    for _attempt in range(500):
+        # given a report's values in any order, some empty, some needing escapes
+        cells = rng.sample(
+            [f"{r:02d}:{c}" for r in range(1, 12) for c in range(1, 9)], 12
+        )
+        values = {cell: rng.choice(texts) for cell in cells}
+        # then its canonical bytes are those the documentation describes
+        assert canonical_values(values, **header) == documented(values, **header)
