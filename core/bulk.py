@@ -121,9 +121,13 @@ def bulk_create_by_copy(objects: list[Model]) -> list[Model]:
                 )
             )
         columns = ", ".join(quote(f.column) for f in (pk, *fields))
-        with cursor.copy(
-            f"COPY {quote(table)} ({columns}) FROM STDIN"  # noqa: S608 quoted names
-        ) as copy:
+        # Errors as Django raises them (IntegrityError for a duplicate key).
+        with (
+            connection.wrap_database_errors,
+            cursor.copy(
+                f"COPY {quote(table)} ({columns}) FROM STDIN"  # noqa: S608 quoted names
+            ) as copy,
+        ):
             for row in rows:
                 copy.write_row(row)
     for obj in objects:

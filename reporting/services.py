@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -765,35 +765,61 @@ def submissions_open_bulk(
         transaction.atomic(),
         audit_context(acting_user=acting_user, action="submission_open"),
     ):
-        Submission.objects.bulk_create(
-            [
-                Submission(
-                    template=version.template,
-                    form_version=version,
-                    org_unit=unit,
-                    period=period_obj.id,
-                    period_start=period_obj.start,
-                    period_end=period_obj.end,
-                )
-                for version, unit, period_obj in wanted.values()
-            ],
-            ignore_conflicts=True,
-            batch_size=500,
-        )
-        found = {
-            (s.template_id, s.org_unit_id, s.period): s
-            for s in Submission.objects.filter(
-                template__in={v.template_id for v, _u, _p in wanted.values()},
-                org_unit__in={u.pk for _v, u, _p in wanted.values()},
-                period__in={p.id for _v, _u, p in wanted.values()},
-            ).select_related("current_revision")
-        }
+        found = _submissions_of(wanted.values())
+        missing = [
+            (version, unit, period_obj)
+            for version, unit, period_obj in wanted.values()
+            if (version.template_id, unit.pk, period_obj.id) not in found
+        ]
+        if missing:
+            found.update(_submissions_create(missing))
     for key, (version, unit, period_obj) in wanted.items():
         submission = found[(version.template_id, unit.pk, period_obj.id)]
         if submission.form_version_id == version.pk:
             submission.form_version = version  # not fetched again, one per report
         results[key] = submission
     return results
+
+
+def _submissions_of(keys) -> dict[tuple[int, int, str], Submission]:
+    """The stored reports of ``keys`` (form version, unit, period), by (form, unit,
+    period id), with their current revisions."""
+    keys = list(keys)
+    return {
+        (s.template_id, s.org_unit_id, s.period): s
+        for s in Submission.objects.filter(
+            template__in={v.template_id for v, _u, _p in keys},
+            org_unit__in={u.pk for _v, u, _p in keys},
+            period__in={p.id for _v, _u, p in keys},
+        ).select_related("current_revision")
+    }
+
+
+def _submissions_create(keys) -> dict[tuple[int, int, str], Submission]:
+    """Create the reports of ``keys``, none stored a moment ago, with COPY; should
+    one have been created meanwhile, insert the others around it and read it."""
+    new = [
+        Submission(
+            template=version.template,
+            form_version=version,
+            org_unit=unit,
+            period=period_obj.id,
+            period_start=period_obj.start,
+            period_end=period_obj.end,
+            current_revision=None,
+        )
+        for version, unit, period_obj in keys
+    ]
+    try:
+        with transaction.atomic():
+            bulk_create_by_copy(new)
+    except IntegrityError:  # one was opened meanwhile
+        for submission in new:
+            submission.pk = None
+            submission._state.adding = True
+        Submission.objects.bulk_create(new, ignore_conflicts=True, batch_size=500)
+        return _submissions_of(keys)
+    return {(s.template_id, s.org_unit_id, s.period): s for s in new}
 
 
 def _attach_current_revisions(

@@ -15,8 +15,6 @@ import functools
 import hashlib
 import re
 import unicodedata
-from itertools import compress
-from operator import not_
 
 FORMAT = "ebaocao-values/1"
 
@@ -48,21 +46,24 @@ def _sort_key(cell: str):
     return _cell(cell)[0]
 
 
-# Cells in canonical order and the starts of their lines, by the cells as a
+# Cells in canonical order and a format string of their lines, by the cells as a
 # values dict lists them: the reports of one save or import list the same cells
 # in the same order, so each order is sorted once.
-_ORDERS: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+_ORDERS: dict[tuple[str, ...], tuple[tuple[str, ...], str]] = {}
 _MAX_ORDERS = 256
-_EMPTY = (None, "").__contains__
 
 
-def _order(cells: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _order(cells: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
     order = _ORDERS.get(cells)
     if order is None:
         if len(_ORDERS) >= _MAX_ORDERS:
             _ORDERS.clear()
         ordered = tuple(sorted(cells, key=_sort_key))
-        order = _ORDERS[cells] = (ordered, tuple(_cell(c)[1] for c in ordered))
+        lines = "".join(
+            _cell(cell)[1].replace("{", "{{").replace("}", "}}") + "{}\n"
+            for cell in ordered
+        )
+        order = _ORDERS[cells] = (ordered, lines)
     return order
 
 
@@ -73,15 +74,14 @@ def canonical_values(
     header = (
         f"{FORMAT}\t{_escape(form_code)}\t{version}\t{_escape(unit_code)}\t{period}\n"
     )
-    cells = tuple(compress(values, map(not_, map(_EMPTY, values.values()))))
-    if not cells:
-        return header.encode("utf-8")
-    ordered, starts = _order(cells)
+    texts = values.values()
+    if None in texts or "" in texts:
+        values = {cell: text for cell, text in values.items() if text not in (None, "")}
+    ordered, lines = _order(tuple(values))
     texts = list(map(values.__getitem__, ordered))
-    if not all(map(_PLAIN.fullmatch, texts)):  # numbers and codes need no escapes
+    if not _PLAIN.fullmatch("".join(texts)):  # numbers and codes need no escapes
         texts = list(map(_escape, texts))
-    body = "\n".join(map(str.__add__, starts, texts))
-    return f"{header}{body}\n".encode()
+    return (header + lines.format(*texts)).encode()
 
 
 def values_digest(values: dict[str, str], **header) -> str:

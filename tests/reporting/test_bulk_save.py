@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from forms.definition.periods import parse_period
 from orgunits.models import OrgUnit
 from orgunits.services import REFORM_DATE
 from reporting.engine.digest import values_digest
@@ -206,6 +207,75 @@ def test_open_bulk_opens_like_submission_open_and_refuses_foreign_units(reports)
     created = opened[(version.pk, unit.pk, "2027")]
     assert created.pk and created.form_version_id == version.pk
     assert isinstance(opened[(version.pk, other.pk, "2025")], SubmissionNotEditable)
+
+
+def _stored(submission):
+    """A stored report's fields, the ones that differ between any two aside."""
+    row = Submission.objects.filter(pk=submission.pk).values().get()
+    return {
+        name: value
+        for name, value in row.items()
+        if name not in {"id", "period", "period_start", "period_end"}
+        and not name.endswith("_at")
+    }
+
+
+def test_open_bulk_stores_reports_as_submission_open_does_with_an_audit_event(
+    reports,
+):
+    # given a report opened one at a time
+    reporter, (first, _second) = reports
+    version, unit = first.form_version, first.org_unit
+    single = submission_open(
+        acting_user=reporter, form_version=version, unit=unit, period="2027"
+    )
+    events = Submission.pgh_event_model.objects.filter(pgh_label="insert")
+    before = events.count()
+
+    # when two more are opened in bulk (written with COPY)
+    opened = submissions_open_bulk(
+        acting_user=reporter,
+        keys=[(version, unit, "2028"), (version, unit, "2029")],
+    )
+
+    # then they are stored as the single one is, each with its insert event
+    for period in ("2028", "2029"):
+        created = opened[(version.pk, unit.pk, period)]
+        assert created.pk and created.current_revision is None
+        assert _stored(created) == _stored(single)
+        assert Submission.objects.get(pk=created.pk).period == period
+    assert events.count() == before + 2
+
+
+def test_open_bulk_opens_around_a_report_opened_meanwhile(reports):
+    from reporting.services import _submissions_create
+
+    # given reports thought missing, one of which another user opened meanwhile
+    reporter, (first, _second) = reports
+    version, unit = first.form_version, first.org_unit
+    meanwhile = submission_open(
+        acting_user=reporter, form_version=version, unit=unit, period="2027"
+    )
+    keys = [
+        (version, unit, parse_period(period)) for period in ("2027", "2028", "2029")
+    ]
+
+    # when they are created
+    created = _submissions_create(keys)
+
+    # then the one opened meanwhile is kept and the others are created, once each
+    assert created[(version.template_id, unit.pk, "2027")].pk == meanwhile.pk
+    assert {s.period for s in created.values()} == {"2027", "2028", "2029"}
+    assert (
+        Submission.objects.filter(org_unit=unit, period__in=["2027", "2028", "2029"])
+        .values("period")
+        .distinct()
+        .count()
+        == Submission.objects.filter(
+            org_unit=unit, period__in=["2027", "2028", "2029"]
+        ).count()
+        == 3
+    )
 
 
 @pytest.mark.parametrize("data_type", ["integer", "decimal", "percent"])
