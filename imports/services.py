@@ -668,9 +668,24 @@ def typed_values(
     return merged
 
 
-_CANONICAL_NUMBER = re.compile(
-    f"(?:{CANONICAL_INTEGER.pattern})|(?:{CANONICAL_DECIMAL.pattern})"
-).fullmatch
+def _lines_of(pattern: re.Pattern) -> re.Pattern:
+    """A pattern matching lines each matched by ``pattern`` (and nothing else)."""
+    return re.compile(f"(?:{pattern.pattern})(?:\n(?:{pattern.pattern}))*")
+
+
+_INTEGER_LINES = _lines_of(CANONICAL_INTEGER)
+_NUMBER_LINES = _lines_of(
+    re.compile(f"{CANONICAL_INTEGER.pattern}|{CANONICAL_DECIMAL.pattern}")
+)
+
+
+def _all_match(lines: re.Pattern, texts: list[str]) -> bool:
+    """Whether ``lines`` matches all ``texts``, checked in one pass over them
+    joined by line feeds (none of which may be in a text)."""
+    if not texts:
+        return True
+    joined = "\n".join(texts)
+    return joined.count("\n") == len(texts) - 1 and bool(lines.fullmatch(joined))
 
 
 @dataclass(frozen=True)
@@ -701,8 +716,8 @@ class NumberCells:
             return False
         whole = cells & self.integers
         get = values.__getitem__
-        return all(map(CANONICAL_INTEGER.fullmatch, map(get, whole))) and all(
-            map(_CANONICAL_NUMBER, map(get, cells - whole))
+        return _all_match(_INTEGER_LINES, list(map(get, whole))) and _all_match(
+            _NUMBER_LINES, list(map(get, cells - whole))
         )
 
 

@@ -288,3 +288,19 @@ def test_numbers_all_canonical_are_handed_on_as_the_cell_by_cell_split_does():
         taken += numbers.all_canonical({**current, **imported})
     # and the quick check was answered both ways
     assert 50 < taken < 400
+
+
+def test_a_value_holding_a_line_feed_is_never_taken_for_canonical_numbers():
+    from imports.services import NumberCells
+
+    numbers = NumberCells(
+        integers=frozenset({"01:1", "01:2"}),
+        numbers=frozenset({"01:1", "01:2", "01:3"}),
+    )
+    # the lines of all values are checked joined: a value may not pass as two
+    assert numbers.all_canonical({"01:1": "12", "01:2": "-3", "01:3": "0.25"})
+    assert not numbers.all_canonical({"01:1": "1\n2", "01:3": "0.25"})
+    assert not numbers.all_canonical({"01:1": "12", "01:3": "0.25\n7"})
+    assert not numbers.all_canonical({"01:1": "0.5"})  # a fraction in a whole cell
+    assert not numbers.all_canonical({"01:1": "007"})
+    assert not numbers.all_canonical({"01:4": "1"})  # no number input cell
