@@ -21,7 +21,7 @@ from core.text import nfc
 from forms.definition.grid import cell_grid
 from forms.definition.model import CellState, DataType
 from forms.definition.periods import parse_period
-from forms.models import FormVersion
+from forms.models import FormTemplate, FormVersion
 from orgunits.models import OrgUnit
 from orgunits.selectors import user_has_role
 from reporting.bulk_selectors import AssignmentFinder
@@ -276,8 +276,13 @@ def with_computed_cells(
     return _with_computed(definition, grid, values)
 
 
-def _with_computed(definition, grid: dict, values: dict[str, str]) -> dict[str, str]:
-    if not any(spec.state is CellState.COMPUTED for spec in grid.values()):
+def _with_computed(
+    definition, grid: dict, values: dict[str, str], *, computes: bool | None = None
+) -> dict[str, str]:
+    """``computes``: whether the grid has computed cells, if known."""
+    if computes is None:
+        computes = any(spec.state is CellState.COMPUTED for spec in grid.values())
+    if not computes:
         return dict(values)
     numbers = {}
     for cell, text in values.items():
@@ -677,6 +682,7 @@ class _BulkContext:
         self._grid_cells: dict[int, set[str]] = {}
         self._input_cells: dict[int, frozenset[str]] = {}
         self._specs: dict[int, dict] = {}
+        self._computes: dict[int, bool] = {}
         self._finder = AssignmentFinder()
         self._windows: dict[tuple, object] = {}
 
@@ -703,6 +709,14 @@ class _BulkContext:
                 if spec.state is CellState.INPUT
             )
         return self._input_cells[version.pk]
+
+    def computes(self, version: FormVersion) -> bool:
+        """Whether the form version has computed cells."""
+        if version.pk not in self._computes:
+            self._computes[version.pk] = any(
+                spec.state is CellState.COMPUTED for spec in self.grid(version).values()
+            )
+        return self._computes[version.pk]
 
     def specs(self, version: FormVersion) -> dict:
         if version.pk not in self._specs:
@@ -822,6 +836,28 @@ def _submissions_create(keys) -> dict[tuple[int, int, str], Submission]:
     return {(s.template_id, s.org_unit_id, s.period): s for s in new}
 
 
+def _attach_related(
+    locked_by_id: dict[int, Submission], items: list[BulkSaveItem]
+) -> None:
+    """Give each locked submission its form and unit: the items' own (forms and
+    units do not change under a report), the others read in one query each."""
+    templates, units = {}, {}
+    for item in items:
+        given = item.submission
+        if Submission.template.is_cached(given):
+            templates[given.template_id] = given.template
+        if Submission.org_unit.is_cached(given):
+            units[given.org_unit_id] = given.org_unit
+    locked = locked_by_id.values()
+    missing = {s.template_id for s in locked} - templates.keys()
+    templates.update(FormTemplate.objects.in_bulk(missing) if missing else {})
+    missing = {s.org_unit_id for s in locked} - units.keys()
+    units.update(OrgUnit.objects.in_bulk(missing) if missing else {})
+    for submission in locked:
+        submission.template = templates[submission.template_id]
+        submission.org_unit = units[submission.org_unit_id]
+
+
 def _attach_current_revisions(
     locked_by_id: dict[int, Submission], items: list[BulkSaveItem]
 ) -> None:
@@ -890,7 +926,10 @@ def submissions_save_bulk(
             prepared.append(SubmissionValuesInvalid(problems))
             continue
         definition = context.version(version).form_definition
-        prepared.append((_with_computed(definition, grid, values), clean_comments))
+        computed = _with_computed(
+            definition, grid, values, computes=context.computes(version)
+        )
+        prepared.append((computed, clean_comments))
     results: list[BulkSaveResult | None] = [None] * len(items)
     with (
         transaction.atomic(),
@@ -899,11 +938,11 @@ def submissions_save_bulk(
         ids = {item.submission.pk for item in items}
         locked_by_id = {
             s.pk: s
-            for s in Submission.objects.select_for_update(of=("self",))
-            .select_related("template", "org_unit")
+            for s in Submission.objects.select_for_update()
             .filter(pk__in=ids)
             .order_by("pk")
         }
+        _attach_related(locked_by_id, items)
         _attach_current_revisions(locked_by_id, items)
         # The items' versions are shared: each definition is decoded once.
         versions = {
