@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit import audit_context
+from core.bulk import bulk_create_by_copy
 from imports.dry_run import CheckedReport, DryRun
 from imports.models import ImportJob, ImportJobStatus, ImportReport, ImportReportStatus
 from imports.parsers.workbook import read_workbook
@@ -82,7 +83,7 @@ def _run(job: ImportJob) -> ImportJob:
         values = [row.values for row in rows]
         for row in rows:
             row.values = {}
-        ImportReport.objects.bulk_create(rows, batch_size=500)
+        bulk_create_by_copy(rows)
         for row, row_values in zip(rows, values, strict=True):
             row.values = row_values
         importable = any(

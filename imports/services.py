@@ -37,6 +37,7 @@ from imports.models import (
     ImportReportStatus,
 )
 from imports.parsers.problems import ImportProblem
+from imports.parsers.report import values_by_name
 from imports.parsers.workbook import read_workbook
 from imports.parsers.xlsx_safety import DEFAULT_LIMITS
 from imports.selectors import form_versions_by_id, user_reports_anywhere
@@ -222,11 +223,7 @@ def _parse(job: ImportJob) -> ImportJob:
 
 def _report_row(job: ImportJob, position: int, report: CheckedReport) -> ImportReport:
     source = report.source
-    values = (
-        {f"{r}:{c}": v for (r, c), v in report.read.values.items()}
-        if report.read is not None
-        else {}
-    )
+    values = values_by_name(report.read.values) if report.read is not None else {}
     return ImportReport(
         job=job,
         position=position,

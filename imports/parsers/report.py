@@ -79,6 +79,27 @@ class ReportValues:
         )
 
 
+class _CellNames(dict):
+    """Cell names ("01:2") by cell key, each made once: every report of a form
+    names the same cells."""
+
+    MAX_REMEMBERED = 100_000
+
+    def __missing__(self, key: CellKey) -> str:
+        if len(self) >= self.MAX_REMEMBERED:
+            self.clear()
+        name = self[key] = f"{key[0]}:{key[1]}"
+        return name
+
+
+_CELL_NAMES = _CellNames()
+
+
+def values_by_name(values: dict[CellKey, str]) -> dict[str, str]:
+    """Return ``values`` keyed by cell name ("01:2"), as reports store them."""
+    return dict(zip(map(_CELL_NAMES.__getitem__, values), values.values(), strict=True))
+
+
 def address(row: int, column: int) -> str:
     return f"{column_letter(column)}{row}"
 
