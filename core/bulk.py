@@ -108,28 +108,27 @@ def bulk_create_by_copy(objects: list[Model]) -> list[Model]:
             [quote(table), pk.column, len(objects)],
         )
         keys = [row[0] for row in cursor.fetchall()]
-        rows = []
-        for obj, key in zip(objects, keys, strict=True):
-            obj.pk = key
-            rows.append(
-                (
-                    key,
-                    *(
-                        _copy_value(field, field.pre_save(obj, True), connection)
-                        for field in fields
-                    ),
-                )
-            )
         columns = ", ".join(quote(f.column) for f in (pk, *fields))
-        # Errors as Django raises them (IntegrityError for a duplicate key).
+        # Rows are prepared as they are sent, so the server takes in each row while
+        # the next is prepared. Errors as Django raises them (IntegrityError for a
+        # duplicate key).
         with (
             connection.wrap_database_errors,
             cursor.copy(
                 f"COPY {quote(table)} ({columns}) FROM STDIN"  # noqa: S608 quoted names
             ) as copy,
         ):
-            for row in rows:
-                copy.write_row(row)
+            for obj, key in zip(objects, keys, strict=True):
+                obj.pk = key
+                copy.write_row(
+                    (
+                        key,
+                        *(
+                            _copy_value(field, field.pre_save(obj, True), connection)
+                            for field in fields
+                        ),
+                    )
+                )
     for obj in objects:
         obj._state.adding = False
         obj._state.db = connection.alias
