@@ -8,14 +8,17 @@ links and embedded objects, and the workbook's list of sheets.
 
 from __future__ import annotations
 
+import io
 import posixpath
 import re
+import struct
 import zipfile
 import zlib
 from xml.etree.ElementTree import ParseError
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
+from isal import isal_zlib
 
 from imports.parsers.sheet_measure import scan_sheet
 from imports.parsers.xlsx_types import (
@@ -242,8 +245,14 @@ def inflate_all(
             continue
         name = member.filename.casefold()
         try:
-            with archive.open(member) as stream:
-                content = stream.read(member.file_size + 1)
+            if (
+                member.compress_type == zipfile.ZIP_DEFLATED
+                and member.file_size >= _FAST_INFLATE_MIN_BYTES
+            ):
+                content = _inflate_large(archive, member)
+            else:
+                with archive.open(member) as stream:
+                    content = stream.read(member.file_size + 1)
         except (
             zipfile.BadZipFile,
             NotImplementedError,
@@ -252,6 +261,7 @@ def inflate_all(
             EOFError,
             ValueError,
             zlib.error,
+            isal_zlib.error,
         ):
             raise damaged_part(member.filename) from None
         total += len(content)
@@ -261,6 +271,40 @@ def inflate_all(
             _check_xml_bytes(member.filename, content)
             parts[name] = content
     return parts, total
+
+
+_FAST_INFLATE_MIN_BYTES = 1 * MIB
+_LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, ..., name and extra lengths
+
+
+def _inflate_large(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
+    """Inflate a large deflated part with ISA-L (about twice as fast as zlib on a
+    bulk workbook's sheet), checking what ``ZipFile.open`` checks: the local header
+    and its name, the compressed size, at most ``file_size`` bytes out, the CRC."""
+    stream = archive.fp
+    stream.seek(member.header_offset)
+    header = stream.read(_LOCAL_HEADER.size)
+    if len(header) != _LOCAL_HEADER.size:
+        raise zipfile.BadZipFile("truncated local header")
+    signature, name_length, extra_length = _LOCAL_HEADER.unpack(header)
+    name = stream.read(name_length)
+    if signature != ZIP_MAGIC or name != member.orig_filename.encode(
+        "utf-8" if member.flag_bits & 0x800 else "cp437"
+    ):
+        raise zipfile.BadZipFile("local header does not match the directory")
+    stream.seek(extra_length, io.SEEK_CUR)
+    compressed = stream.read(member.compress_size)
+    if len(compressed) != member.compress_size:
+        raise zipfile.BadZipFile("truncated part")
+    inflater = isal_zlib.decompressobj(-15)
+    content = inflater.decompress(compressed, member.file_size + 1)
+    if (
+        len(content) != member.file_size
+        or not inflater.eof
+        or isal_zlib.crc32(content) != member.CRC
+    ):
+        raise zipfile.BadZipFile("bad CRC or size")
+    return content
 
 
 def _check_xml_bytes(part: str, content: bytes) -> None:

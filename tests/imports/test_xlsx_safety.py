@@ -159,3 +159,73 @@ def test_a_large_sheet_with_empty_cells_is_measured_without_them():
 
     # then the empty cells do not count
     assert sheet_extent(xml) == (3000, 4)
+
+
+def _large_part_zip() -> tuple[bytes, bytes]:
+    """A zip holding one large deflated sheet part (inflated with ISA-L)."""
+    import io
+    import zipfile
+
+    cells = "".join(f'<c r="A{n}"><v>{n * 7 % 1000}</v></c>' for n in range(1, 90_000))
+    xml = f'<worksheet><sheetData><row r="1">{cells}</row></sheetData></worksheet>'
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", xml)
+    return buffer.getvalue(), xml.encode()
+
+
+def _inflate(data: bytes):
+    import io
+    import zipfile
+
+    from imports.parsers.xlsx_parts import inflate_all
+    from imports.parsers.xlsx_types import DEFAULT_LIMITS
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return inflate_all(archive, archive.infolist(), DEFAULT_LIMITS)
+
+
+def test_a_large_part_is_inflated_exactly(monkeypatch):
+    from imports.parsers import xlsx_parts
+
+    inflated = []
+    original = xlsx_parts._inflate_large
+    monkeypatch.setattr(
+        xlsx_parts,
+        "_inflate_large",
+        lambda archive, member: (
+            inflated.append(member.filename) or original(archive, member)
+        ),
+    )
+    # given a zip with a part over the fast-inflate size
+    data, xml = _large_part_zip()
+    assert len(xml) > 2**20
+    # when its parts are inflated, then the part is what was stored, inflated by
+    # the fast path
+    parts, total = _inflate(data)
+    assert parts["xl/worksheets/sheet1.xml"] == xml
+    assert total == len(xml)
+    assert inflated == ["xl/worksheets/sheet1.xml"]
+
+
+@pytest.mark.parametrize("damage", ["data", "name", "size", "crc", "truncated"])
+def test_a_damaged_large_part_is_refused(damage):
+    import struct
+
+    data, xml = _large_part_zip()
+    damaged = bytearray(data)
+    central = data.rindex(b"PK\x01\x02")  # the part's central directory entry
+    if damage == "data":  # a byte of the deflated stream changed
+        damaged[30 + len("xl/worksheets/sheet1.xml") + 5000] ^= 0xFF
+    elif damage == "name":  # the local header names another part
+        damaged[30] = ord("X")
+    elif damage == "size":  # the directory claims a smaller part
+        struct.pack_into("<I", damaged, central + 24, len(xml) - 10)
+    elif damage == "crc":
+        struct.pack_into("<I", damaged, central + 16, 12345)
+    else:  # the directory claims more compressed bytes than the file has
+        struct.pack_into("<I", damaged, central + 20, len(data) * 2)
+    # when its parts are inflated, then the archive is refused as damaged
+    with pytest.raises(UnsafeFile) as refused:
+        _inflate(bytes(damaged))
+    assert refused.value.code == "archive_damaged"
