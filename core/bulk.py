@@ -83,8 +83,9 @@ def bulk_create_by_copy(objects: list[Model]) -> list[Model]:
     """Insert ``objects`` (all of one model, none stored) with PostgreSQL ``COPY``,
     setting their primary keys, as ``bulk_create`` does; return them.
 
-    The keys are drawn from the table's sequence first, in one statement; that
-    statement runs through the connection's query wrappers, so the audit context
+    The keys are drawn from the table's sequence first (``draw_keys``), unless
+    every object has its key drawn already in this transaction; that statement
+    runs through the connection's query wrappers, so the audit context
     (pghistory's session variables, local to the transaction) is set for the
     ``COPY`` that follows and its triggers. Must run inside a transaction. Fields
     are prepared as for a save (``auto_now_add`` set, JSON serialised).
@@ -100,14 +101,11 @@ def bulk_create_by_copy(objects: list[Model]) -> list[Model]:
     fields = [field for field in meta.concrete_fields if field is not pk]
     quote = connection.ops.quote_name
     table = meta.db_table
+    if any(obj.pk is None for obj in objects):
+        keys = draw_keys(model, len(objects))
+    else:  # keys drawn before (draw_keys), in this transaction
+        keys = [obj.pk for obj in objects]
     with connection.cursor() as cursor:
-        # A WITH statement (not a bare SELECT) so that pghistory adds its context.
-        cursor.execute(
-            "WITH keys AS (SELECT nextval(pg_get_serial_sequence(%s, %s)) AS id "
-            "FROM generate_series(1, %s)) SELECT id FROM keys ORDER BY id",
-            [quote(table), pk.column, len(objects)],
-        )
-        keys = [row[0] for row in cursor.fetchall()]
         columns = ", ".join(quote(f.column) for f in (pk, *fields))
         # Rows are prepared as they are sent, so the server takes in each row while
         # the next is prepared. Errors as Django raises them (IntegrityError for a
@@ -133,6 +131,21 @@ def bulk_create_by_copy(objects: list[Model]) -> list[Model]:
         obj._state.adding = False
         obj._state.db = connection.alias
     return objects
+
+
+def draw_keys(model, count: int) -> list[int]:
+    """Draw ``count`` primary keys of ``model`` from its table's sequence, in one
+    statement (through the query wrappers: the audit context is set by it)."""
+    meta = model._meta
+    connection = connections[router.db_for_write(model)]
+    with connection.cursor() as cursor:
+        # A WITH statement (not a bare SELECT) so that pghistory adds its context.
+        cursor.execute(
+            "WITH keys AS (SELECT nextval(pg_get_serial_sequence(%s, %s)) AS id "
+            "FROM generate_series(1, %s)) SELECT id FROM keys ORDER BY id",
+            [connection.ops.quote_name(meta.db_table), meta.pk.column, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _copy_value(field, value, connection):

@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -503,26 +503,64 @@ def _commit_reports(user, reports: list[ImportReport], *, address=None) -> None:
     default the report's stored per-cell summary is asked."""
     if not reports:
         return
-    opened = submissions_open_bulk(
-        acting_user=user,
-        keys=[(r.form_version, r.org_unit, r.period) for r in reports],
-    )
-    grids: dict[int, dict] = {}
-    items: list[BulkSaveItem] = []
-    saving: list[ImportReport] = []
-    for report in reports:
-        version = report.form_version
-        submission = opened[(version.pk, report.org_unit_id, report.period)]
-        if isinstance(submission, ReportError):
+    try:
+        # Reports not stored yet are stored with their first revision ...
+        outcomes = _save_reports(user, reports, create=False)
+    except IntegrityError:
+        # ... unless one was opened meanwhile: then all are opened first.
+        outcomes = _save_reports(user, reports, create=True)
+    for report, outcome in outcomes:
+        if isinstance(outcome, ReportError):  # not opened
+            _mark_refused(
+                report, ImportReportStatus.REFUSED, "report_not_editable", str(outcome)
+            )
+        elif outcome is None or isinstance(outcome.error, SubmissionConflict):
+            _mark_changed_meanwhile(report)
+        elif isinstance(outcome.error, SubmissionValuesInvalid):
+            _mark_values_refused(report, outcome.error, address or _stored_address)
+        elif outcome.error is not None:
             _mark_refused(
                 report,
                 ImportReportStatus.REFUSED,
                 "report_not_editable",
-                str(submission),
+                str(outcome.error),
             )
+        else:
+            report.status = (
+                ImportReportStatus.COMMITTED
+                if outcome.created
+                else ImportReportStatus.UNCHANGED
+            )
+            report.revision_number = (
+                outcome.revision.number if outcome.revision else None
+            )
+            report.committed_at = timezone.now()
+    bulk_update_by_values(
+        reports, ["status", "problems", "revision_number", "committed_at"]
+    )
+
+
+def _save_reports(user, reports: list[ImportReport], *, create: bool) -> list[tuple]:
+    """Open and save ``reports``; return each with its outcome: the save's result,
+    the refusal to open it, or None if it changed since the dry run. Nothing is
+    marked on the reports, so that a failed attempt can be made again."""
+    opened = submissions_open_bulk(
+        acting_user=user,
+        keys=[(r.form_version, r.org_unit, r.period) for r in reports],
+        create=create,
+    )
+    grids: dict[int, dict] = {}
+    items: list[BulkSaveItem] = []
+    saving: list[ImportReport] = []
+    outcomes: list[tuple] = []
+    for report in reports:
+        version = report.form_version
+        submission = opened[(version.pk, report.org_unit_id, report.period)]
+        if isinstance(submission, ReportError):
+            outcomes.append((report, submission))
             continue
         if submission.revision_count != (report.base_revision or 0):
-            _mark_changed_meanwhile(report)
+            outcomes.append((report, None))
             continue
         if version.pk not in grids:
             grid = cell_grid(version.form_definition)
@@ -551,29 +589,8 @@ def _commit_reports(user, reports: list[ImportReport], *, address=None) -> None:
     results = submissions_save_bulk(
         acting_user=user, items=items, source=RevisionSource.EXCEL
     )
-    for report, result in zip(saving, results, strict=True):
-        if isinstance(result.error, SubmissionConflict):
-            _mark_changed_meanwhile(report)
-        elif isinstance(result.error, SubmissionValuesInvalid):
-            _mark_values_refused(report, result.error, address or _stored_address)
-        elif result.error is not None:
-            _mark_refused(
-                report,
-                ImportReportStatus.REFUSED,
-                "report_not_editable",
-                str(result.error),
-            )
-        else:
-            report.status = (
-                ImportReportStatus.COMMITTED
-                if result.created
-                else ImportReportStatus.UNCHANGED
-            )
-            report.revision_number = result.revision.number if result.revision else None
-            report.committed_at = timezone.now()
-    bulk_update_by_values(
-        reports, ["status", "problems", "revision_number", "committed_at"]
-    )
+    outcomes.extend(zip(saving, results, strict=True))
+    return outcomes
 
 
 def _mark_changed_meanwhile(report: ImportReport) -> None:

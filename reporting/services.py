@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit_context
-from core.bulk import bulk_create_by_copy, bulk_update_by_values
+from core.bulk import bulk_create_by_copy, bulk_update_by_values, draw_keys
 from core.text import nfc
 from forms.definition.grid import cell_grid
 from forms.definition.model import CellState, DataType
@@ -738,12 +738,14 @@ class _BulkContext:
 
 
 def submissions_open_bulk(
-    *, acting_user, keys: list[tuple[FormVersion, OrgUnit, str]]
+    *, acting_user, keys: list[tuple[FormVersion, OrgUnit, str]], create: bool = True
 ) -> dict[tuple[int, int, str], Submission | ReportError]:
     """Open many reports as ``submission_open`` does, in one transaction.
 
     Return, by (form version id, unit id, period id) of ``keys``, the report or the
     refusal ``submission_open`` would have raised; a refused key opens nothing.
+    Without ``create``, reports not stored yet are returned unsaved, for
+    ``submissions_save_bulk`` to store with their first revision.
     """
     context = _BulkContext()
     wanted: dict[tuple[int, int, str], tuple] = {}
@@ -786,7 +788,9 @@ def submissions_open_bulk(
             if (version.template_id, unit.pk, period_obj.id) not in found
         ]
         if missing:
-            found.update(_submissions_create(missing))
+            found.update(
+                _submissions_create(missing) if create else _submissions_new(missing)
+            )
     for key, (version, unit, period_obj) in wanted.items():
         submission = found[(version.template_id, unit.pk, period_obj.id)]
         if submission.form_version_id == version.pk:
@@ -809,11 +813,10 @@ def _submissions_of(keys) -> dict[tuple[int, int, str], Submission]:
     }
 
 
-def _submissions_create(keys) -> dict[tuple[int, int, str], Submission]:
-    """Create the reports of ``keys``, none stored a moment ago, with COPY; should
-    one have been created meanwhile, insert the others around it and read it."""
-    new = [
-        Submission(
+def _submissions_new(keys) -> dict[tuple[int, int, str], Submission]:
+    """Unsaved reports of ``keys``, by (form, unit, period id)."""
+    return {
+        (version.template_id, unit.pk, period_obj.id): Submission(
             template=version.template,
             form_version=version,
             org_unit=unit,
@@ -823,7 +826,13 @@ def _submissions_create(keys) -> dict[tuple[int, int, str], Submission]:
             current_revision=None,
         )
         for version, unit, period_obj in keys
-    ]
+    }
+
+
+def _submissions_create(keys) -> dict[tuple[int, int, str], Submission]:
+    """Create the reports of ``keys``, none stored a moment ago, with COPY; should
+    one have been created meanwhile, insert the others around it and read it."""
+    new = list(_submissions_new(keys).values())
     try:
         with transaction.atomic():
             bulk_create_by_copy(new)
@@ -894,6 +903,11 @@ def submissions_save_bulk(
     someone saved in between); a refused item is reported in its result's ``error``
     (SubmissionValuesInvalid, SubmissionNotEditable or SubmissionConflict) and the
     others are saved. Results are in the order of ``items``.
+
+    An item's report may be one not stored yet, as ``submissions_open_bulk`` gives
+    it with ``create=False``: it is stored with its first revision. Should another
+    request have stored that report meanwhile, IntegrityError is raised and
+    nothing is saved.
     """
     today = today or timezone.localdate()
     context = _BulkContext()
@@ -935,7 +949,14 @@ def submissions_save_bulk(
         transaction.atomic(),
         audit_context(acting_user=acting_user, action="submission_save"),
     ):
-        ids = {item.submission.pk for item in items}
+        ids = {item.submission.pk for item in items if item.submission.pk is not None}
+        # Reports not stored yet (``submissions_open_bulk(create=False)``) are stored
+        # below, with their first revision.
+        unsaved = {
+            id(item.submission): item.submission
+            for item in items
+            if item.submission.pk is None
+        }
         locked_by_id = {
             s.pk: s
             for s in Submission.objects.select_for_update()
@@ -955,19 +976,24 @@ def submissions_save_bulk(
         versions.update(FormVersion.objects.select_related("template").in_bulk(missing))
         for submission in locked_by_id.values():
             submission.form_version = versions[submission.form_version_id]
+        reports = [*locked_by_id.values(), *unsaved.values()]
         exceptions = {
             (e.template_id, e.org_unit_id, e.period): e.until
             for e in LockException.objects.filter(
-                template__in={s.template_id for s in locked_by_id.values()},
-                org_unit__in={s.org_unit_id for s in locked_by_id.values()},
-                period__in={s.period for s in locked_by_id.values()},
+                template__in={s.template_id for s in reports},
+                org_unit__in={s.org_unit_id for s in reports},
+                period__in={s.period for s in reports},
             )
         }
         new_revisions: list[Revision] = []
         new_positions: list[int] = []
         touched: dict[int, Submission] = {}
         for position, (item, ready) in enumerate(zip(items, prepared, strict=True)):
-            locked = locked_by_id[item.submission.pk]
+            locked = (
+                item.submission
+                if item.submission.pk is None
+                else locked_by_id[item.submission.pk]
+            )
             if isinstance(ready, ReportError):
                 results[position] = BulkSaveResult(locked, error=ready)
                 continue
@@ -1014,15 +1040,27 @@ def submissions_save_bulk(
             locked.current_revision = revision
             new_revisions.append(revision)
             new_positions.append(position)
-            touched[locked.pk] = locked
+            touched[id(locked)] = locked
+        created = [s for s in touched.values() if s.pk is None]
+        for submission, key in zip(
+            created, draw_keys(Submission, len(created)) if created else (), strict=True
+        ):
+            submission.pk = key
+        for revision in new_revisions:
+            revision.submission = revision.submission  # its key, drawn just now
         bulk_create_by_copy(new_revisions)
         now = timezone.now()
         for submission in touched.values():
             # The revisions have their ids only now that they are stored.
             submission.current_revision = submission.current_revision
             submission.updated_at = now
+        # New reports are stored with their revision (the keys refer to each
+        # other; PostgreSQL checks them at commit); a report stored meanwhile
+        # raises IntegrityError and nothing is saved.
+        bulk_create_by_copy(created)
+        created_now = {id(s) for s in created}.__contains__
         bulk_update_by_values(
-            list(touched.values()),
+            [s for s in touched.values() if not created_now(id(s))],
             ["revision_count", "current_revision", "updated_at"],
         )
         for position, revision in zip(new_positions, new_revisions, strict=True):
