@@ -148,9 +148,30 @@ def draw_keys(model, count: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+# Fields whose database value is the Python value itself when it has exactly
+# this type (an enum member, a subclass, takes the field's own preparation).
+_AS_THEY_ARE = {
+    "AutoField": int,
+    "BigAutoField": int,
+    "IntegerField": int,
+    "BigIntegerField": int,
+    "PositiveIntegerField": int,
+    "PositiveSmallIntegerField": int,
+    "SmallIntegerField": int,
+    "BooleanField": bool,
+    "CharField": str,
+    "SlugField": str,
+    "TextField": str,
+}
+
+
 def _copy_value(field, value, connection):
     if value is None:
         return None
     if isinstance(field, JSONField):
-        return json.dumps(value, cls=field.encoder)
+        return json.dumps(value, cls=field.encoder, separators=(",", ":"))
+    if field.remote_field is not None:  # a foreign key: its target's key
+        field = field.target_field
+    if type(value) is _AS_THEY_ARE.get(field.get_internal_type()):
+        return value
     return field.get_db_prep_save(value, connection)
