@@ -23,11 +23,8 @@ from forms.definition.grid import cell_grid
 from forms.definition.model import CellState
 from forms.definition.periods import Period, PeriodError, parse_period
 from forms.rendering.excel_metadata import definition_digest
-from imports.parsers.long_table import (
-    FormCells,
-    LongTable,
-    read_long_table_values,
-)
+from imports.parsers.long_table import LongTable
+from imports.parsers.long_table_values import FormCells, read_long_table_values
 from imports.parsers.problems import ImportProblem, Severity, gettext_noop, problem
 from imports.parsers.report import ReportSource, ReportValues
 from imports.parsers.template import read_template_values

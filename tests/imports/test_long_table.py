@@ -106,7 +106,7 @@ def test_runs_read_in_bulk_as_line_by_line_on_random_tables():
     import random
 
     from forms.definition.grid import cell_grid
-    from imports.parsers.long_table import (
+    from imports.parsers.long_table_values import (
         FormCells,
         _read_in_bulk,
         _read_line,
