@@ -79,9 +79,9 @@ PHASES = (
     ("imports.dry_run:DryRun._validate", "dry run: validation preview"),
     ("imports.services:bulk_create_by_values", "store the dry run (web)"),
     ("imports.services:import_summary", "summaries"),
-    ("imports.services:submissions_open_bulk", "commit: open reports"),
-    ("imports.services:handed_on_values", "commit: values handed on"),
-    ("imports.services:submissions_save_bulk", "commit: save revisions"),
+    ("imports.commit:submissions_open_bulk", "commit: open reports"),
+    ("imports.commit:handed_on_values", "commit: values handed on"),
+    ("imports.commit:submissions_save_bulk", "commit: save revisions"),
 )
 
 

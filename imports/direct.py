@@ -21,13 +21,13 @@ from django.utils import timezone
 
 from core.audit import audit_context
 from core.bulk import bulk_create_by_copy
+from imports.commit import commit_reports
 from imports.dry_run import CheckedReport, DryRun
 from imports.models import ImportJob, ImportJobStatus, ImportReport, ImportReportStatus
 from imports.parsers.workbook import read_workbook
 from imports.services import (
     COMMIT_CHUNK,
     MAX_SUMMARY_CONFLICTS,
-    _commit_reports,
     _conflict,
     _report_row,
     import_job_create,
@@ -151,7 +151,7 @@ def _run(job: ImportJob) -> ImportJob:
             transaction.atomic(),
             audit_context(acting_user=user, action="import_job_commit", job=job.pk),
         ):
-            _commit_reports(user, chunk, address=address)
+            commit_reports(user, chunk, address=address)
         ImportJob.objects.filter(pk=job.pk).update(progress_done=start + len(chunk))
     with (
         transaction.atomic(),

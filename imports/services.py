@@ -14,21 +14,19 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import uuid
-from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.audit import audit_context
-from core.bulk import bulk_create_by_values, bulk_update_by_values
+from core.bulk import bulk_create_by_values
 from core.collector import collector_paused
 from core.text import nfc
-from forms.definition.grid import cell_grid
-from forms.definition.model import CellState, DataType
+from forms.definition.model import DataType
+from imports.commit import commit_reports
 from imports.dry_run import CREATED, IGNORED, UNCHANGED, UPDATED, CheckedReport, DryRun
 from imports.models import (
     ImportJob,
@@ -41,17 +39,6 @@ from imports.parsers.report import values_by_name
 from imports.parsers.workbook import read_workbook
 from imports.parsers.xlsx_safety import DEFAULT_LIMITS
 from imports.selectors import form_versions_by_id, user_reports_anywhere
-from reporting.engine.values import CANONICAL_DECIMAL, CANONICAL_INTEGER
-from reporting.models import RevisionSource
-from reporting.services import (
-    BulkSaveItem,
-    ReportError,
-    SubmissionConflict,
-    SubmissionValuesInvalid,
-    cell_specs,
-    submissions_open_bulk,
-    submissions_save_bulk,
-)
 
 logger = logging.getLogger(__name__)
 
@@ -467,7 +454,7 @@ def _commit(job: ImportJob) -> ImportJob:
             versions = form_versions_by_id(r.form_version_id for r in reports)
             for report in reports:
                 report.form_version = versions[report.form_version_id]
-            _commit_reports(user, reports)
+            commit_reports(user, reports)
         ImportJob.objects.filter(pk=job.pk).update(progress_done=start + len(chunk))
     with (
         transaction.atomic(),
@@ -494,288 +481,3 @@ def _commit(job: ImportJob) -> ImportJob:
         job.finished_at = timezone.now()
         job.save(update_fields=["summary", "status", "finished_at"])
     return job
-
-
-def _commit_reports(user, reports: list[ImportReport], *, address=None) -> None:
-    """Import ready reports: open them and save one revision each, all in bulk.
-
-    ``address(report, cell)`` names a refused value's place in the file; by
-    default the report's stored per-cell summary is asked."""
-    if not reports:
-        return
-    try:
-        # Reports not stored yet are stored with their first revision ...
-        outcomes = _save_reports(user, reports, create=False)
-    except IntegrityError:
-        # ... unless one was opened meanwhile: then all are opened first.
-        outcomes = _save_reports(user, reports, create=True)
-    for report, outcome in outcomes:
-        if isinstance(outcome, ReportError):  # not opened
-            _mark_refused(
-                report, ImportReportStatus.REFUSED, "report_not_editable", str(outcome)
-            )
-        elif outcome is None or isinstance(outcome.error, SubmissionConflict):
-            _mark_changed_meanwhile(report)
-        elif isinstance(outcome.error, SubmissionValuesInvalid):
-            _mark_values_refused(report, outcome.error, address or _stored_address)
-        elif outcome.error is not None:
-            _mark_refused(
-                report,
-                ImportReportStatus.REFUSED,
-                "report_not_editable",
-                str(outcome.error),
-            )
-        else:
-            report.status = (
-                ImportReportStatus.COMMITTED
-                if outcome.created
-                else ImportReportStatus.UNCHANGED
-            )
-            report.revision_number = (
-                outcome.revision.number if outcome.revision else None
-            )
-            report.committed_at = timezone.now()
-    bulk_update_by_values(
-        reports, ["status", "problems", "revision_number", "committed_at"]
-    )
-
-
-def _save_reports(user, reports: list[ImportReport], *, create: bool) -> list[tuple]:
-    """Open and save ``reports``; return each with its outcome: the save's result,
-    the refusal to open it, or None if it changed since the dry run. Nothing is
-    marked on the reports, so that a failed attempt can be made again."""
-    opened = submissions_open_bulk(
-        acting_user=user,
-        keys=[(r.form_version, r.org_unit, r.period) for r in reports],
-        create=create,
-    )
-    grids: dict[int, dict] = {}
-    items: list[BulkSaveItem] = []
-    saving: list[ImportReport] = []
-    outcomes: list[tuple] = []
-    for report in reports:
-        version = report.form_version
-        submission = opened[(version.pk, report.org_unit_id, report.period)]
-        if isinstance(submission, ReportError):
-            outcomes.append((report, submission))
-            continue
-        if submission.revision_count != (report.base_revision or 0):
-            outcomes.append((report, None))
-            continue
-        if version.pk not in grids:
-            grid = cell_grid(version.form_definition)
-            specs = cell_specs(grid)
-            grids[version.pk] = (grid, specs, NumberCells.of(specs))
-        current = submission.current_revision
-        grid, specs, numbers = grids[version.pk]
-        canonical, typed = handed_on_values(
-            version,
-            current.values if current else {},
-            report.values,
-            grid=grid,
-            specs=specs,
-            numbers=numbers,
-        )
-        items.append(
-            BulkSaveItem(
-                submission=submission,
-                raw_values=typed,
-                canonical_values=canonical,
-                comments=current.comments if current else {},
-                base_revision=report.base_revision or 0,
-            )
-        )
-        saving.append(report)
-    results = submissions_save_bulk(
-        acting_user=user, items=items, source=RevisionSource.EXCEL
-    )
-    outcomes.extend(zip(saving, results, strict=True))
-    return outcomes
-
-
-def _mark_changed_meanwhile(report: ImportReport) -> None:
-    _mark_refused(
-        report,
-        ImportReportStatus.CONFLICT,
-        "changed_meanwhile",
-        _(
-            "Someone saved the report of %(unit)s for %(period)s after this file was read; nothing was imported for it. Upload the file again to see the changes."
-        )
-        % {"unit": report.org_unit.name, "period": report.period},
-    )
-
-
-def _stored_address(report: ImportReport, cell: str) -> str:
-    return (report.cells.get(cell) or [None] * 4)[3] or ""
-
-
-def _mark_values_refused(
-    report: ImportReport, error: SubmissionValuesInvalid, address
-) -> None:
-    for found in error.problems:
-        row, _sep, column = found.cell.rpartition(":")
-        report.problems.append(
-            {
-                "sheet": report.sheet,
-                "cell": address(report, found.cell),
-                "unit": report.unit_code,
-                "period": report.period,
-                "row_code": row,
-                "column": int(column) if column.isdigit() else None,
-                "value": "",
-                "message": found.render(),
-                "code": found.code,
-                "severity": "error",
-                "params": {},
-            }
-        )
-    report.status = ImportReportStatus.REFUSED
-    report.committed_at = timezone.now()
-
-
-def _mark_refused(report: ImportReport, status: str, code: str, message: str) -> None:
-    report.problems.append(
-        {
-            "sheet": report.sheet,
-            "cell": "",
-            "unit": report.unit_code,
-            "period": report.period,
-            "row_code": "",
-            "column": None,
-            "value": "",
-            "message": message,
-            "code": code,
-            "severity": "error",
-            "params": {},
-        }
-    )
-    report.status = status
-    report.committed_at = timezone.now()
-
-
-def typed_values(
-    version,
-    current: dict[str, str],
-    imported: dict[str, str],
-    *,
-    grid=None,
-    specs: dict | None = None,
-) -> dict:
-    """Return every input value of the report as the web form would send it: the
-    current revision's, overlaid by the imported ones.
-
-    Stored numbers use a decimal point; typed numbers read a dot followed by three
-    digits as a thousands separator (``1.234`` is 1234). So numbers are handed on
-    with a decimal comma, which the typed-number rule reads exactly.
-    """
-    grid = grid if grid is not None else cell_grid(version.form_definition)
-    specs = specs if specs is not None else cell_specs(grid)
-    merged: dict[str, str] = {}
-    for cell, text in {**current, **imported}.items():
-        spec = specs.get(cell)
-        if spec is None:  # not by its usual name: "01:02" is cell 01:2 too
-            row, _sep, column = cell.rpartition(":")
-            spec = grid.get((row, int(column))) if column.isdigit() else None
-        if spec is None or spec.state is not CellState.INPUT:
-            continue
-        merged[cell] = text.replace(".", ",") if spec.data_type.is_numeric else text
-    return merged
-
-
-def _lines_of(pattern: re.Pattern) -> re.Pattern:
-    """A pattern matching lines each matched by ``pattern`` (and nothing else)."""
-    return re.compile(f"(?:{pattern.pattern})(?:\n(?:{pattern.pattern}))*")
-
-
-_INTEGER_LINES = _lines_of(CANONICAL_INTEGER)
-_NUMBER_LINES = _lines_of(
-    re.compile(f"{CANONICAL_INTEGER.pattern}|{CANONICAL_DECIMAL.pattern}")
-)
-
-
-def _all_match(lines: re.Pattern, texts: list[str]) -> bool:
-    """Whether ``lines`` matches all ``texts``, checked in one pass over them
-    joined by line feeds (none of which may be in a text)."""
-    if not texts:
-        return True
-    joined = "\n".join(texts)
-    return joined.count("\n") == len(texts) - 1 and bool(lines.fullmatch(joined))
-
-
-@dataclass(frozen=True)
-class NumberCells:
-    """The number input cells of a form version by their usual names: those that
-    take whole numbers, and all."""
-
-    integers: frozenset[str]
-    numbers: frozenset[str]
-
-    @classmethod
-    def of(cls, specs: dict) -> NumberCells:
-        inputs = {
-            cell: spec.data_type
-            for cell, spec in specs.items()
-            if spec.state is CellState.INPUT and spec.data_type in _NUMERIC
-        }
-        return cls(
-            integers=frozenset(c for c, t in inputs.items() if t is DataType.INTEGER),
-            numbers=frozenset(inputs),
-        )
-
-    def all_canonical(self, values: dict[str, str]) -> bool:
-        """Whether every value is a number in its canonical form in a number input
-        cell named as usual: whole in whole-number cells."""
-        cells = values.keys()
-        if not cells <= self.numbers:
-            return False
-        whole = cells & self.integers
-        get = values.__getitem__
-        return _all_match(_INTEGER_LINES, list(map(get, whole))) and _all_match(
-            _NUMBER_LINES, list(map(get, cells - whole))
-        )
-
-
-def handed_on_values(
-    version,
-    current: dict[str, str],
-    imported: dict[str, str],
-    *,
-    grid=None,
-    specs: dict | None = None,
-    numbers: NumberCells | None = None,
-) -> tuple[dict[str, str], dict[str, str]]:
-    """Return what ``typed_values`` returns split in two: the numbers already in
-    their canonical form, by their usual cell name (stored as they are, see
-    ``BulkSaveItem.canonical_values``), and the rest as typed, which the save checks
-    and canonicalises cell by cell. The save stores the same values either way."""
-    grid = grid if grid is not None else cell_grid(version.form_definition)
-    specs = specs if specs is not None else cell_specs(grid)
-    numbers = numbers if numbers is not None else NumberCells.of(specs)
-    merged = {**current, **imported}
-    if numbers.all_canonical(merged):  # the common case, checked at C speed
-        return merged, {}
-    integer, decimal = CANONICAL_INTEGER.fullmatch, CANONICAL_DECIMAL.fullmatch
-    whole, numeric, input_state = DataType.INTEGER, _NUMERIC, CellState.INPUT
-    canonical: dict[str, str] = {}
-    typed: dict[str, str] = {}
-    for cell, text in merged.items():
-        spec = specs.get(cell)
-        if spec is None:  # not by its usual name: "01:02" is cell 01:2 too
-            row, _sep, column = cell.rpartition(":")
-            spec = grid.get((row, int(column))) if column.isdigit() else None
-            if spec is None or spec.state is not input_state:
-                continue
-            # Checked as typed under the name it came with.
-            data_type = spec.data_type
-            typed[cell] = text.replace(".", ",") if data_type in numeric else text
-            continue
-        if spec.state is not input_state:
-            continue
-        data_type = spec.data_type
-        if data_type not in numeric:
-            typed[cell] = text
-        elif integer(text) or (data_type is not whole and decimal(text)):
-            canonical[cell] = text
-        else:
-            typed[cell] = text.replace(".", ",")
-    return canonical, typed

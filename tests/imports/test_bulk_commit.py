@@ -116,13 +116,13 @@ def test_new_reports_are_stored_with_their_first_revision_in_one_event_each():
 
 
 def test_a_report_opened_meanwhile_is_saved_on_with_the_others(monkeypatch):
-    import imports.services
+    import imports.commit
 
     # given a previewed upload of four new reports, one of which another officer
     # opens (without saving) just as the commit opens them
     setup = report_setup()
     job = _bulk_upload(setup, ["2024", "2025"])
-    real_open = imports.services.submissions_open_bulk
+    real_open = imports.commit.submissions_open_bulk
     opened_meanwhile = []
 
     def open_while_another_opens(*, acting_user, keys, create=True):
@@ -139,7 +139,7 @@ def test_a_report_opened_meanwhile_is_saved_on_with_the_others(monkeypatch):
         return found
 
     monkeypatch.setattr(
-        imports.services, "submissions_open_bulk", open_while_another_opens
+        imports.commit, "submissions_open_bulk", open_while_another_opens
     )
 
     # when the upload is committed

@@ -197,7 +197,7 @@ def test_the_command_imports_in_one_pass(tmp_path, capsys):
 
 def _typed_only(version, current, imported, *, grid=None, specs=None, numbers=None):
     """The values handed on before canonical numbers were: everything as typed."""
-    from imports.services import typed_values
+    from imports.commit import typed_values
 
     return {}, typed_values(version, current, imported, grid=grid, specs=specs)
 
@@ -230,7 +230,7 @@ def test_canonical_numbers_handed_on_store_what_typed_ones_stored(monkeypatch):
     # when it is imported with every value handed on as typed (then undone) ...
     try:
         with transaction.atomic(), monkeypatch.context() as patch:
-            patch.setattr("imports.services.handed_on_values", _typed_only)
+            patch.setattr("imports.commit.handed_on_values", _typed_only)
             before = _direct(setup.reporter, data)
             typed = [(r.values, r.digest) for r in Revision.objects.all()]
             raise _Undo
@@ -251,7 +251,7 @@ def test_numbers_all_canonical_are_handed_on_as_the_cell_by_cell_split_does():
     import random
 
     from forms.definition.grid import cell_grid
-    from imports.services import NumberCells, handed_on_values
+    from imports.commit import NumberCells, handed_on_values
     from reporting.services import cell_specs
 
     # given a form with whole-number, decimal, percent, text and yes/no cells
@@ -291,7 +291,7 @@ def test_numbers_all_canonical_are_handed_on_as_the_cell_by_cell_split_does():
 
 
 def test_a_value_holding_a_line_feed_is_never_taken_for_canonical_numbers():
-    from imports.services import NumberCells
+    from imports.commit import NumberCells
 
     numbers = NumberCells(
         integers=frozenset({"01:1", "01:2"}),
