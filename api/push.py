@@ -3,7 +3,7 @@ and /api/v1/adx.
 
 Each data value set names a form (``dataSet``), a unit (``orgUnit``) and a period;
 its values are placed by row code and column number, checked as a web save checks
-them, and stored through ``reporting.services.submissions_save_bulk`` as one
+them, and stored through ``reporting.bulk_services.submissions_save_bulk`` as one
 revision (source "api") per report, on the form version the unit reports on for the
 period. A set with any refused value is not imported (nothing is half-stored);
 the others are. The answer is the cell-level import summary of the Excel upload.
@@ -32,14 +32,16 @@ from forms.definition.periods import Period, PeriodError, parse_period
 from imports.selectors import form_templates_by_code, units_by_code, valid_during
 from orgunits.selectors import user_has_role
 from reporting.bulk_selectors import AssignmentFinder
+from reporting.bulk_services import (
+    BulkSaveItem,
+    submissions_open_bulk,
+    submissions_save_bulk,
+)
 from reporting.engine.values import CANONICAL_DECIMAL, CANONICAL_INTEGER
 from reporting.models import RevisionSource
 from reporting.services import (
-    BulkSaveItem,
     ReportError,
     SubmissionValuesInvalid,
-    submissions_open_bulk,
-    submissions_save_bulk,
 )
 from workflow.services import WorkflowRefused, submission_submit
 

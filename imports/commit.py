@@ -20,16 +20,18 @@ from core.bulk import bulk_update_by_values
 from forms.definition.grid import cell_grid
 from forms.definition.model import CellState, DataType
 from imports.models import ImportReport, ImportReportStatus
+from reporting.bulk_services import (
+    BulkSaveItem,
+    submissions_open_bulk,
+    submissions_save_bulk,
+)
 from reporting.engine.values import CANONICAL_DECIMAL, CANONICAL_INTEGER
 from reporting.models import RevisionSource
 from reporting.services import (
-    BulkSaveItem,
     ReportError,
     SubmissionConflict,
     SubmissionValuesInvalid,
     cell_specs,
-    submissions_open_bulk,
-    submissions_save_bulk,
 )
 
 _NUMERIC = frozenset(t for t in DataType if t.is_numeric)

@@ -7,12 +7,14 @@ import pghistory.models
 import pytest
 
 from core.audit import audit_context
+from reporting.bulk_services import (
+    BulkSaveItem,
+    submissions_save_bulk,
+)
 from reporting.models import Revision, RevisionSource
 from reporting.services import (
-    BulkSaveItem,
     SubmissionValuesInvalid,
     submission_save_draft,
-    submissions_save_bulk,
 )
 from tests.reporting.test_bulk_save import TYPED, reports  # noqa: F401 (fixture)
 

@@ -10,17 +10,19 @@ from django.test.utils import CaptureQueriesContext
 from forms.definition.periods import parse_period
 from orgunits.models import OrgUnit
 from orgunits.services import REFORM_DATE
+from reporting.bulk_services import (
+    BulkSaveItem,
+    submissions_open_bulk,
+    submissions_save_bulk,
+)
 from reporting.engine.digest import values_digest
 from reporting.models import Revision, RevisionSource, Submission, SubmissionStatus
 from reporting.services import (
-    BulkSaveItem,
     SubmissionConflict,
     SubmissionNotEditable,
     SubmissionValuesInvalid,
     submission_open,
     submission_save_draft,
-    submissions_open_bulk,
-    submissions_save_bulk,
 )
 from tests.factories import make_user
 from tests.reporting.factories import assign, catalog_version
@@ -248,7 +250,7 @@ def test_open_bulk_stores_reports_as_submission_open_does_with_an_audit_event(
 
 
 def test_open_bulk_opens_around_a_report_opened_meanwhile(reports):
-    from reporting.services import _submissions_create
+    from reporting.bulk_services import _submissions_create
 
     # given reports thought missing, one of which another user opened meanwhile
     reporter, (first, _second) = reports

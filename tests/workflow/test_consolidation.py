@@ -5,12 +5,14 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
+from reporting.bulk_services import (
+    BulkSaveItem,
+    submissions_save_bulk,
+)
 from reporting.models import RevisionSource, SubmissionStatus
 from reporting.services import (
-    BulkSaveItem,
     SubmissionNotEditable,
     submission_save_draft,
-    submissions_save_bulk,
 )
 from tests.factories import make_user
 from tests.workflow.chain_factories import (
