@@ -34,10 +34,10 @@ from orgunits.selectors import user_has_role
 from reporting.bulk_selectors import AssignmentFinder
 from reporting.bulk_services import (
     BulkSaveItem,
+    NumberCells,
     submissions_open_bulk,
     submissions_save_bulk,
 )
-from reporting.engine.values import CANONICAL_DECIMAL, CANONICAL_INTEGER
 from reporting.models import RevisionSource
 from reporting.services import (
     ReportError,
@@ -119,8 +119,13 @@ class _Cells:
             for (row, column), spec in grid.items()
             if spec.state is CellState.INPUT
         }
-        self.integers = {cell for cell, kind in self.entry.values() if kind == _INTEGER}
-        self.numbers = {cell for cell, kind in self.entry.values() if kind == _NUMBER}
+        # Which values are numbers in their canonical form, stored as they are.
+        self.number_cells = NumberCells(
+            integers=frozenset(
+                c for c, kind in self.entry.values() if kind == _INTEGER
+            ),
+            numbers=frozenset(c for c, kind in self.entry.values() if kind != _OTHER),
+        )
 
 
 class _Summary:
@@ -441,7 +446,7 @@ def _store(user, reports: list[_Report], summary: _Summary, *, strategy, today) 
         stored = current.values if current else {}
         wanted = _values_after(report, stored, strategy)
         if submission.form_version_id == report.version.pk:
-            canonical, raw = _split_canonical(report.cells, wanted)
+            canonical, raw = report.cells.number_cells.split(wanted)
         else:  # the report stays on another version: its cells are checked by name
             canonical, raw = {}, wanted
         items.append(
@@ -500,25 +505,6 @@ def _values_after(report: _Report, stored: dict, strategy: str) -> dict[str, str
     for cell in report.cleared:
         merged.pop(cell, None)
     return merged
-
-
-def _split_canonical(
-    table: _Cells, values: dict[str, str]
-) -> tuple[dict[str, str], dict[str, str]]:
-    """Split ``values`` of input cells into the numbers already in their canonical
-    form (stored as they are, see ``BulkSaveItem.canonical_values``) and the rest,
-    which the save checks and canonicalises cell by cell."""
-    integers, numbers = table.integers, table.numbers
-    integer, decimal = CANONICAL_INTEGER.fullmatch, CANONICAL_DECIMAL.fullmatch
-    canonical, raw = {}, {}
-    for cell, text in values.items():
-        if (cell in integers or cell in numbers) and integer(text):
-            canonical[cell] = text
-        elif cell in numbers and decimal(text):
-            canonical[cell] = text
-        else:
-            raw[cell] = text
-    return canonical, raw
 
 
 def _typed(table: _Cells, values: dict[str, str]) -> dict[str, str]:

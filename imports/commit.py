@@ -9,9 +9,6 @@ changed meanwhile.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
 from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,10 +19,10 @@ from forms.definition.model import CellState, DataType
 from imports.models import ImportReport, ImportReportStatus
 from reporting.bulk_services import (
     BulkSaveItem,
+    NumberCells,
     submissions_open_bulk,
     submissions_save_bulk,
 )
-from reporting.engine.values import CANONICAL_DECIMAL, CANONICAL_INTEGER
 from reporting.models import RevisionSource
 from reporting.services import (
     ReportError,
@@ -223,59 +220,6 @@ def typed_values(
     return merged
 
 
-def _lines_of(pattern: re.Pattern) -> re.Pattern:
-    """A pattern matching lines each matched by ``pattern`` (and nothing else)."""
-    return re.compile(f"(?:{pattern.pattern})(?:\n(?:{pattern.pattern}))*")
-
-
-_INTEGER_LINES = _lines_of(CANONICAL_INTEGER)
-_NUMBER_LINES = _lines_of(
-    re.compile(f"{CANONICAL_INTEGER.pattern}|{CANONICAL_DECIMAL.pattern}")
-)
-
-
-def _all_match(lines: re.Pattern, texts: list[str]) -> bool:
-    """Whether ``lines`` matches all ``texts``, checked in one pass over them
-    joined by line feeds (none of which may be in a text)."""
-    if not texts:
-        return True
-    joined = "\n".join(texts)
-    return joined.count("\n") == len(texts) - 1 and bool(lines.fullmatch(joined))
-
-
-@dataclass(frozen=True)
-class NumberCells:
-    """The number input cells of a form version by their usual names: those that
-    take whole numbers, and all."""
-
-    integers: frozenset[str]
-    numbers: frozenset[str]
-
-    @classmethod
-    def of(cls, specs: dict) -> NumberCells:
-        inputs = {
-            cell: spec.data_type
-            for cell, spec in specs.items()
-            if spec.state is CellState.INPUT and spec.data_type in _NUMERIC
-        }
-        return cls(
-            integers=frozenset(c for c, t in inputs.items() if t is DataType.INTEGER),
-            numbers=frozenset(inputs),
-        )
-
-    def all_canonical(self, values: dict[str, str]) -> bool:
-        """Whether every value is a number in its canonical form in a number input
-        cell named as usual: whole in whole-number cells."""
-        cells = values.keys()
-        if not cells <= self.numbers:
-            return False
-        whole = cells & self.integers
-        get = values.__getitem__
-        return _all_match(_INTEGER_LINES, list(map(get, whole))) and _all_match(
-            _NUMBER_LINES, list(map(get, cells - whole))
-        )
-
-
 def handed_on_values(
     version,
     current: dict[str, str],
@@ -295,8 +239,7 @@ def handed_on_values(
     merged = {**current, **imported}
     if numbers.all_canonical(merged):  # the common case, checked at C speed
         return merged, {}
-    integer, decimal = CANONICAL_INTEGER.fullmatch, CANONICAL_DECIMAL.fullmatch
-    whole, numeric, input_state = DataType.INTEGER, _NUMERIC, CellState.INPUT
+    numeric, input_state = _NUMERIC, CellState.INPUT
     canonical: dict[str, str] = {}
     typed: dict[str, str] = {}
     for cell, text in merged.items():
@@ -312,10 +255,9 @@ def handed_on_values(
             continue
         if spec.state is not input_state:
             continue
-        data_type = spec.data_type
-        if data_type not in numeric:
+        if spec.data_type not in numeric:
             typed[cell] = text
-        elif integer(text) or (data_type is not whole and decimal(text)):
+        elif numbers.canonical(cell, text):
             canonical[cell] = text
         else:
             typed[cell] = text.replace(".", ",")

@@ -11,6 +11,7 @@ stored with their first revision.
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -21,12 +22,13 @@ from core.audit import audit_context
 from core.bulk import bulk_create_by_copy, bulk_update_by_values, draw_keys
 from core.text import nfc
 from forms.definition.grid import cell_grid
-from forms.definition.model import CellState
+from forms.definition.model import CellState, DataType
 from forms.definition.periods import parse_period
 from forms.models import FormTemplate, FormVersion
 from orgunits.models import OrgUnit
 from orgunits.selectors import user_has_role
 from reporting.bulk_selectors import AssignmentFinder
+from reporting.engine.values import CANONICAL_DECIMAL, CANONICAL_INTEGER
 from reporting.models import Assignment, LockException, Revision, Submission
 from reporting.selectors import window_for
 from reporting.services import (
@@ -42,6 +44,80 @@ from reporting.services import (
     _with_computed,
     cell_specs,
 )
+
+_NUMERIC = frozenset(t for t in DataType if t.is_numeric)
+
+
+def _lines_of(pattern: re.Pattern) -> re.Pattern:
+    """A pattern matching lines each matched by ``pattern`` (and nothing else)."""
+    return re.compile(f"(?:{pattern.pattern})(?:\n(?:{pattern.pattern}))*")
+
+
+_INTEGER_LINES = _lines_of(CANONICAL_INTEGER)
+_NUMBER_LINES = _lines_of(
+    re.compile(f"{CANONICAL_INTEGER.pattern}|{CANONICAL_DECIMAL.pattern}")
+)
+
+
+def _all_match(lines: re.Pattern, texts: list[str]) -> bool:
+    """Whether ``lines`` matches all ``texts``, checked in one pass over them
+    joined by line feeds (none of which may be in a text)."""
+    if not texts:
+        return True
+    joined = "\n".join(texts)
+    return joined.count("\n") == len(texts) - 1 and bool(lines.fullmatch(joined))
+
+
+@dataclass(frozen=True)
+class NumberCells:
+    """The number input cells of a form version by their usual names ("01:2"):
+    those that take whole numbers, and all. It tells which values are numbers in
+    their canonical form, as ``BulkSaveItem.canonical_values`` takes them."""
+
+    integers: frozenset[str]
+    numbers: frozenset[str]
+
+    @classmethod
+    def of(cls, specs: dict) -> NumberCells:
+        inputs = {
+            cell: spec.data_type
+            for cell, spec in specs.items()
+            if spec.state is CellState.INPUT and spec.data_type in _NUMERIC
+        }
+        return cls(
+            integers=frozenset(c for c, t in inputs.items() if t is DataType.INTEGER),
+            numbers=frozenset(inputs),
+        )
+
+    def canonical(self, cell: str, text: str) -> bool:
+        """Whether ``text`` is a number in its canonical form for ``cell``."""
+        return cell in self.numbers and bool(
+            CANONICAL_INTEGER.fullmatch(text)
+            or (cell not in self.integers and CANONICAL_DECIMAL.fullmatch(text))
+        )
+
+    def split(self, values: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+        """Split ``values`` into the numbers already in their canonical form (for
+        ``BulkSaveItem.canonical_values``) and the rest."""
+        if self.all_canonical(values):
+            return dict(values), {}
+        canonical: dict[str, str] = {}
+        rest: dict[str, str] = {}
+        for cell, text in values.items():
+            (canonical if self.canonical(cell, text) else rest)[cell] = text
+        return canonical, rest
+
+    def all_canonical(self, values: dict[str, str]) -> bool:
+        """Whether every value is a number in its canonical form in a number input
+        cell named as usual: whole in whole-number cells."""
+        cells = values.keys()
+        if not cells <= self.numbers:
+            return False
+        whole = cells & self.integers
+        get = values.__getitem__
+        return _all_match(_INTEGER_LINES, list(map(get, whole))) and _all_match(
+            _NUMBER_LINES, list(map(get, cells - whole))
+        )
 
 
 @dataclass(frozen=True)

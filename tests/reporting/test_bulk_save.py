@@ -292,3 +292,23 @@ def test_plain_integers_read_as_the_general_number_rules_read_them(data_type):
         assert canonical_number(Decimal(text)) == expected
     for text in ["1.234", "1,5", "١٢", "１２", "+5", "−5", "1000000000000000"]:
         assert not _PLAIN_INTEGER.fullmatch(text)
+
+
+def test_number_cells_split_canonical_numbers_from_the_rest():
+    from reporting.bulk_services import NumberCells
+
+    cells = NumberCells(
+        integers=frozenset({"01:1"}), numbers=frozenset({"01:1", "01:2"})
+    )
+    values = {
+        "01:1": "12",  # whole, in a whole-number cell
+        "01:2": "0.25",  # a fraction, in a cell that takes them
+        "02:1": "7",  # no number input cell
+    }
+    assert cells.split(values) == ({"01:1": "12", "01:2": "0.25"}, {"02:1": "7"})
+    # what is not canonical is left to the save's own reading
+    for cell, text in [("01:1", "0.5"), ("01:1", "007"), ("01:2", "1,5"), ("01:2", "")]:
+        assert not cells.canonical(cell, text)
+        assert cells.split({cell: text}) == ({}, {cell: text})
+    # all canonical: the quick path gives the same split
+    assert cells.split({"01:1": "-3", "01:2": "4"}) == ({"01:1": "-3", "01:2": "4"}, {})
