@@ -45,12 +45,22 @@ class CatalogueInvalid(Exception):
         self.messages = messages
 
 
-class MappingInvalid(Exception):
-    """Some cell mappings are refused; each message names the cell."""
+@dataclass(frozen=True)
+class MappingProblem:
+    """Why the mapping of one cell ("02:2") is refused; the message names the cell."""
 
-    def __init__(self, messages: list[str]):
-        super().__init__("; ".join(messages))
-        self.messages = messages
+    cell: str
+    message: str
+
+
+class MappingInvalid(Exception):
+    """Some cell mappings are refused: ``problems`` gives each refused cell with its
+    message, ``messages`` the messages alone (each names its cell)."""
+
+    def __init__(self, problems: list[MappingProblem]):
+        super().__init__("; ".join(problem.message for problem in problems))
+        self.problems = problems
+        self.messages = [problem.message for problem in problems]
 
 
 # --- Catalogue -------------------------------------------------------------------
@@ -283,7 +293,11 @@ def cell_mapping_set(
     codelists: dict[str, set[str]] = {}
     for code in DimensionCode.objects.select_related("dimension"):
         codelists.setdefault(code.dimension.code, set()).add(code.code)
-    problems: list[str] = []
+    problems: list[MappingProblem] = []
+
+    def refuse(cell: str, message: str) -> None:
+        problems.append(MappingProblem(cell, message))
+
     rows: list[CellMapping] = []
     seen: dict[tuple[int, str], str] = {}
     for mapping in mappings:
@@ -292,21 +306,23 @@ def cell_mapping_set(
         cell = f"{row}:{column}"
         spec = grid.get((row, int(column))) if column.isdigit() else None
         if spec is None:
-            problems.append(
-                _("Cell %(cell)s: the form has no such cell.") % {"cell": cell}
+            refuse(
+                cell, _("Cell %(cell)s: the form has no such cell.") % {"cell": cell}
             )
             continue
         if spec.state is CellState.DISABLED or not spec.data_type.is_numeric:
-            problems.append(
+            refuse(
+                cell,
                 _("Cell %(cell)s: only enabled numeric cells can feed an indicator.")
-                % {"cell": cell}
+                % {"cell": cell},
             )
             continue
         indicator = indicators.get(str(mapping.get("indicator", "")))
         if indicator is None:
-            problems.append(
+            refuse(
+                cell,
                 _("Cell %(cell)s: the indicator %(indicator)s does not exist.")
-                % {"cell": cell, "indicator": mapping.get("indicator", "")}
+                % {"cell": cell, "indicator": mapping.get("indicator", "")},
             )
             continue
         dims = {str(k): str(v) for k, v in (mapping.get("dims") or {}).items() if v}
@@ -314,7 +330,8 @@ def cell_mapping_set(
         bad = False
         for dimension, code in sorted(dims.items()):
             if dimension not in allowed:
-                problems.append(
+                refuse(
+                    cell,
                     _(
                         "Cell %(cell)s: the indicator %(indicator)s has no dimension %(dimension)s."
                     )
@@ -322,26 +339,28 @@ def cell_mapping_set(
                         "cell": cell,
                         "indicator": indicator.code,
                         "dimension": dimension,
-                    }
+                    },
                 )
                 bad = True
             elif code not in codelists.get(dimension, set()):
-                problems.append(
+                refuse(
+                    cell,
                     _(
                         "Cell %(cell)s: %(code)s is not a code of the dimension %(dimension)s."
                     )
-                    % {"cell": cell, "code": code, "dimension": dimension}
+                    % {"cell": cell, "code": code, "dimension": dimension},
                 )
                 bad = True
         if bad:
             continue
         key = (indicator.pk, dim_key_of(dims))
         if key in seen:
-            problems.append(
+            refuse(
+                cell,
                 _(
                     "Cell %(cell)s: cell %(other)s already feeds %(indicator)s with the same dimension values."
                 )
-                % {"cell": cell, "other": seen[key], "indicator": indicator.code}
+                % {"cell": cell, "other": seen[key], "indicator": indicator.code},
             )
             continue
         seen[key] = cell

@@ -109,69 +109,105 @@ def mapping_edit(request, version_id: int):
         if spec.state is not CellState.DISABLED and spec.data_type.is_numeric
     ]
     dimensions = list(Dimension.objects.prefetch_related("codes"))
-    chosen = None
+    problems = []
     if request.method == "POST":
+        # Every choice made, also dimension values of a cell left without an
+        # indicator, so that a refused save shows the page exactly as sent.
+        chosen = {}
         mappings = []
         for spec in cells:
             name = f"{spec.row}-{spec.column}"
             indicator = request.POST.get(f"ind-{name}", "").strip()
-            if not indicator:
-                continue
             dims = {
                 d.code: request.POST.get(f"dim-{name}-{d.code}", "").strip()
                 for d in dimensions
             }
-            mappings.append(
-                {
-                    "row": spec.row,
-                    "column": spec.column,
-                    "indicator": indicator,
-                    "dims": {k: v for k, v in dims.items() if v},
-                }
-            )
+            dims = {code: value for code, value in dims.items() if value}
+            chosen[(spec.row, spec.column)] = (indicator, dims)
+            if indicator:
+                mappings.append(
+                    {
+                        "row": spec.row,
+                        "column": spec.column,
+                        "indicator": indicator,
+                        "dims": dims,
+                    }
+                )
         try:
             cell_mapping_set(
                 acting_user=request.user, form_version=version, mappings=mappings
             )
         except MappingInvalid as error:
-            for message in error.messages:
-                messages.error(request, message)
-            # Show the refused choices again, for the designer to correct.
-            chosen = {
-                (m["row"], m["column"]): (m["indicator"], m["dims"]) for m in mappings
-            }
+            problems = error.problems
         else:
             messages.success(request, _("The cell mappings are saved."))
             return redirect("indicators:mapping", version_id=version.pk)
-    if chosen is None:
+    else:
         chosen = {
             key: (mapping.indicator.code, mapping.dims)
             for key, mapping in cell_mappings_of(version).items()
         }
-    rows = []
-    for spec in cells:
-        indicator, dims = chosen.get((spec.row, spec.column), ("", {}))
-        row_def, column_def = definition.row(spec.row), definition.column(spec.column)
-        rows.append(
-            {
-                "name": f"{spec.row}-{spec.column}",
-                "cell": f"{spec.row}:{spec.column}",
-                "label": row_def.label if row_def else "",
-                "column_label": column_def.label if column_def else "",
-                "indicator": indicator,
-                "dims": [(d, dims.get(d.code, "")) for d in dimensions],
-            }
-        )
+    indicators = list(indicators_catalogue())
+    groups, summary = _mapping_groups(
+        definition, cells, dimensions, indicators, chosen, problems
+    )
     return render(
         request,
         "indicators/mapping.html",
         {
             "version": version,
-            "rows": rows,
+            "groups": groups,
+            "cell_count": len(cells),
+            "summary": summary,
             "dimensions": dimensions,
-            "indicators": indicators_catalogue(),
+            "indicators": indicators,
         },
     )
+
+
+def _mapping_groups(definition, cells, dimensions, indicators, chosen, problems):
+    """Return the editor's cells grouped by form row, each with its choices and the
+    messages refusing it, and the error summary: (message, anchor or "") in the
+    order of the problems."""
+    names = {indicator.code: indicator.name for indicator in indicators}
+    codelists = {d.code: {code.code for code in d.codes.all()} for d in dimensions}
+    refused: dict[str, list[str]] = {}
+    for problem in problems:
+        refused.setdefault(problem.cell, []).append(problem.message)
+    rows = {row.code: row for row in definition.coded_rows}
+    columns = {column.number: column for column in definition.columns}
+    groups: dict[str, dict] = {}
+    for spec in cells:
+        row = rows[spec.row]
+        group = groups.setdefault(
+            spec.row, {"code": spec.row, "label": row.label, "cells": []}
+        )
+        indicator, dims = chosen.get((spec.row, spec.column), ("", {}))
+        key = f"{spec.row}:{spec.column}"
+        column = columns.get(spec.column)
+        group["cells"].append(
+            {
+                "name": f"{spec.row}-{spec.column}",
+                "cell": key,
+                "column": spec.column,
+                "column_label": column.label if column else "",
+                "indicator": indicator,
+                "indicator_name": names.get(indicator, ""),
+                "dims": [
+                    (d, dims.get(d.code, ""), dims.get(d.code, "") in codelists[d.code])
+                    for d in dimensions
+                ],
+                "errors": refused.get(key, []),
+            }
+        )
+    shown = {cell["cell"] for group in groups.values() for cell in group["cells"]}
+    summary = [
+        (problem.message, f"map-{problem.cell.replace(':', '-')}")
+        if problem.cell in shown
+        else (problem.message, "")
+        for problem in problems
+    ]
+    return list(groups.values()), summary
 
 
 def _analyst_paths(user):

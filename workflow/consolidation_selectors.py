@@ -150,6 +150,14 @@ class CellDrillDown:
     aggregate: Decimal | None
     compiled: str  # the compiled report's value of the cell
 
+    @property
+    def is_empty(self) -> bool:
+        """Whether there is nothing to break down: the compiled report and every
+        included unit left the cell empty."""
+        return self.compiled == "" and not any(
+            item.value for item in self.contributions
+        )
+
 
 def cell_contributions(consolidation: Consolidation, cell: str) -> CellDrillDown:
     """Return each included unit's value of ``cell`` as compiled, and the aggregate."""

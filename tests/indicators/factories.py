@@ -1,11 +1,15 @@
 """A small catalogue, a form mapped to it, and observations put straight in."""
 
+import json
+
 from django.utils import timezone
 
 from forms.definition.periods import parse_period
+from forms.services import form_import
 from indicators.models import Observation, ObservationStatus
 from indicators.publishing import dim_key_of
 from indicators.services import cell_mapping_set, dimension_save, indicator_save
+from tests.reporting.factories import CATALOG
 
 
 def make_catalogue():
@@ -71,3 +75,22 @@ def observe(indicator, unit, period, value, *, submission, dims=None, **fields):
         approval_event=event,
         **fields,
     )
+
+
+def long_version(rows: int = 64):
+    """Return a published form of ``rows`` coded rows ("01"...) by the five columns
+    of the 0603 form (column 1 their total), for the mapping editor of a big form."""
+    document = json.loads((CATALOG / "0603.N_BNV-TDKT.form.json").read_text())
+    document.update(
+        code="T64.N/THU-NGHIEM",
+        title=f"Biểu thử nghiệm {rows} dòng",
+        rows=[
+            {"code": f"{n:02d}", "label": f"Dòng thử số {n}"}
+            for n in range(1, rows + 1)
+        ],
+        cells=[],
+    )
+    version, _created = form_import(
+        acting_user=None, text=json.dumps(document).encode()
+    )
+    return version

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from indicators.models import CellMapping, Indicator
 from reporting.models import Revision
 from tests.factories import PASSWORD, make_user
-from tests.indicators.factories import make_catalogue, observe
+from tests.indicators.factories import long_version, make_catalogue, observe
 from tests.orgunits.factories import make_small_tree
 from tests.reporting.factories import catalog_version, make_submission
 from workflow.models import ApprovalEvent
@@ -64,36 +64,143 @@ def test_designer_maps_a_cell_and_sees_a_bad_mapping_named(
     expect(page.locator("h1")).to_have_text("Ánh xạ chỉ tiêu")
 
     # when they map cell 02:2 to the commendations of women and save
-    page.locator("select[name='ind-02-2']").select_option("0603.01")
+    page.locator("input[name='ind-02-2']").fill("0603.01")
     page.locator("select[name='dim-02-2-SEX']").select_option("F")
     with page.expect_navigation():
         page.get_by_role("button", name="Lưu ánh xạ").click()
 
     # then the mapping is saved and shown again
     expect(page.locator(".messages .message")).to_have_count(1)
-    expect(page.locator("select[name='ind-02-2']")).to_have_value("0603.01")
+    expect(page.locator("input[name='ind-02-2']")).to_have_value("0603.01")
     expect(page.locator("select[name='dim-02-2-SEX']")).to_have_value("F")
     mapping = CellMapping.objects.get(form_version=version)
     assert (mapping.row_code, mapping.column, mapping.dims) == ("02", 2, {"SEX": "F"})
     shot(page, "indicator-mapping-saved")
 
     # when they map cell 03:2 to the same indicator and dimension value
-    page.locator("select[name='ind-03-2']").select_option("0603.01")
+    page.locator("input[name='ind-03-2']").fill("0603.01")
     page.locator("select[name='dim-03-2-SEX']").select_option("F")
     with page.expect_navigation():
         page.get_by_role("button", name="Lưu ánh xạ").click()
 
     # then a Vietnamese error names both cells, nothing is saved, and the refused
     # choice is still on the page to correct
-    error = page.locator(".messages .message.error")
+    error = page.locator("#map-03-2 .mapping-error")
     expect(error).to_have_count(1)
     expect(error).to_contain_text("Ô 03:2")
     expect(error).to_contain_text("02:2")
     expect(error).to_contain_text("0603.01")
     assert CellMapping.objects.filter(form_version=version).count() == 1
-    expect(page.locator("select[name='ind-03-2']")).to_have_value("0603.01")
+    expect(page.locator("input[name='ind-03-2']")).to_have_value("0603.01")
     expect(page.locator("select[name='dim-03-2-SEX']")).to_have_value("F")
     shot(page, "indicator-mapping-error")
+    assert page_errors == []
+    assert no_inline_scripts(page) == []
+
+
+def test_designer_narrows_a_long_form_and_finds_the_refused_rows(
+    page, page_errors, live_server
+):
+    # given a form of 64 rows by 5 columns (320 cells) and the catalogue
+    tree = make_small_tree()
+    make_catalogue()
+    version = long_version(rows=64)
+    designer = make_user(role="designer", unit=tree.national)
+    log_in(page, live_server, designer)
+    page.goto(live_server.url + reverse("indicators:mapping", args=[version.pk]))
+    cells = page.locator("tr.mapping-cell")
+    expect(cells).to_have_count(320)
+    find = page.locator("#mapping-filter-text")
+    show = page.locator("#mapping-filter-state")
+
+    # when they look for row 47, typing without diacritics
+    find.fill("dong thu so 47")
+
+    # then only that row's five cells are shown
+    expect(page.locator("tr.mapping-cell:visible")).to_have_count(5)
+    expect(page.locator("tbody.mapping-group:visible")).to_have_count(1)
+    expect(page.locator("#mapping-filter-count")).to_contain_text("5")
+
+    # when they map 47:2 to the commendations of women there, then find row 52 by
+    # its code and map 52:2 the same way and 52:3 to the population by sex
+    page.get_by_label("Chỉ tiêu của ô 47:2").fill("0603.01")
+    page.locator("select[name='dim-47-2-SEX']").select_option("F")
+    expect(page.locator("#map-47-2 .mapping-indicator-name")).to_have_text(
+        "Số khen thưởng"
+    )
+    find.fill("52")
+    page.get_by_label("Chỉ tiêu của ô 52:2").fill("0603.01")
+    page.locator("select[name='dim-52-2-SEX']").select_option("F")
+    page.get_by_label("Chỉ tiêu của ô 52:3").fill("0101")
+    page.locator("select[name='dim-52-3-SEX']").select_option("M")
+    # and choose a sex for 60:4 before its indicator
+    find.fill("60")
+    page.locator("select[name='dim-60-4-SEX']").select_option("T")
+
+    # then, with no text and "mapped cells only", the three mapped cells are shown
+    find.fill("")
+    show.select_option("mapped")
+    expect(page.locator("tr.mapping-cell:visible")).to_have_count(3)
+    show.select_option("unmapped")
+    expect(page.locator("tr.mapping-cell:visible")).to_have_count(317)
+    show.select_option("all")
+
+    # when they save
+    with page.expect_navigation():
+        page.get_by_role("button", name="Lưu ánh xạ").click()
+
+    # then nothing is saved; the summary at the top links to the two refused cells
+    assert not CellMapping.objects.filter(form_version=version).exists()
+    summary = page.locator("#mapping-error-summary")
+    expect(summary.locator("a")).to_have_count(2)
+    expect(summary.locator("a").nth(0)).to_have_attribute("href", "#map-52-2")
+    expect(summary.locator("a").nth(1)).to_have_attribute("href", "#map-52-3")
+    # and the first refused row is highlighted, brought into view with its
+    # Vietnamese message and its indicator focused
+    first = page.locator("#map-52-2")
+    expect(first).to_have_class("mapping-cell mapping-cell--refused")
+    expect(first).to_be_in_viewport()
+    expect(first.locator(".mapping-error")).to_have_text(
+        "Ô 52:2: ô 47:2 đã được ánh xạ vào chỉ tiêu 0603.01 với cùng giá trị phân tổ."
+    )
+    expect(page.get_by_label("Chỉ tiêu của ô 52:2")).to_be_focused()
+    expect(page.locator("#map-52-3 .mapping-error")).to_have_text(
+        "Ô 52:3: chỉ tiêu 0101 không có phân tổ SEX."
+    )
+    expect(page.locator("tr.mapping-cell--refused")).to_have_count(2)
+    page.screenshot(path=ARTIFACTS / "indicator-mapping-long-refused-view.png")
+    # and every choice made is still there, the lone sex of 60:4 included
+    for name, value in (("47-2", "0603.01"), ("52-2", "0603.01"), ("52-3", "0101")):
+        expect(page.locator(f"input[name='ind-{name}']")).to_have_value(value)
+    for name, value in (("47-2", "F"), ("52-2", "F"), ("52-3", "M"), ("60-4", "T")):
+        expect(page.locator(f"select[name='dim-{name}-SEX']")).to_have_value(value)
+
+    # when they narrow to row 01 and then follow the summary's second link
+    find.fill("01")
+    expect(page.locator("#map-52-3")).to_be_hidden()
+    page.evaluate("window.scrollTo(0, 0)")
+    summary.locator("a").nth(1).click()
+
+    # then the filter is cleared and that refused row is shown and focused
+    expect(page.locator("#map-52-3")).to_be_in_viewport()
+    expect(page.get_by_label("Chỉ tiêu của ô 52:3")).to_be_focused()
+    expect(find).to_have_value("")
+
+    # when they correct both and save
+    page.get_by_label("Chỉ tiêu của ô 52:2").fill("")
+    page.locator("select[name='dim-52-2-SEX']").select_option("")
+    page.locator("select[name='dim-52-3-SEX']").select_option("")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Lưu ánh xạ").click()
+
+    # then the two good mappings are saved and no error is left on the page
+    saved = CellMapping.objects.filter(form_version=version).order_by("row_code")
+    assert [(m.row_code, m.column, m.dims) for m in saved] == [
+        ("47", 2, {"SEX": "F"}),
+        ("52", 3, {}),
+    ]
+    expect(page.locator("#mapping-error-summary")).to_have_count(0)
+    expect(page.locator("tr.mapping-cell--refused")).to_have_count(0)
     assert page_errors == []
     assert no_inline_scripts(page) == []
 

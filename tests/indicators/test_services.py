@@ -87,6 +87,12 @@ def test_mapping_errors_name_every_cell():
     assert len(messages) == 4
     for cell, message in zip(["99:2", "02:2", "03:2", "04:2"], messages, strict=True):
         assert cell in message
+    assert [problem.cell for problem in refused.value.problems] == [
+        "99:2",
+        "02:2",
+        "03:2",
+        "04:2",
+    ]
     assert not CellMapping.objects.exists()
 
 
@@ -103,6 +109,8 @@ def test_two_cells_feeding_the_same_key_are_refused():
             ],
         )
     assert "03:2" in refused.value.messages[0] and "02:2" in refused.value.messages[0]
+    # and the refused cell is the second one, for the editor to mark
+    assert [problem.cell for problem in refused.value.problems] == ["03:2"]
 
 
 def _accepted(version, unit, values):

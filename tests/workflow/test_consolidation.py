@@ -239,3 +239,49 @@ def test_approved_sources_refuse_edits_and_uploads(world):
 
     # Then both are refused
     assert isinstance(result.error, SubmissionNotEditable)
+
+
+def test_an_empty_compiled_cell_is_no_link_and_its_drill_down_says_so(world):
+    # Given a compiled district report where no commune filled cell 03:2
+    for number in (1, 2):
+        approved_commune(world, number, FIGURES[number])
+    consolidation = _compile(world)
+    assert consolidation.revision.values.get("03:2", "") == ""
+    url = f"/tong-hop/{consolidation.submission_id}/"
+    client = Client()
+    client.force_login(world.users["district_reviewer"])
+
+    # When its reviewer opens the compilation page
+    text = client.get(url).content.decode()
+
+    # Then the filled cell links to its drill-down and the empty one is plain text
+    assert 'href="?o=02%3A2#drill-down" data-cell="02:2"' in text
+    assert 'data-cell="03:2"' in text
+    assert 'href="?o=03%3A2' not in text
+    assert '<span class="empty-figure" data-cell="03:2">–</span>' in text
+
+    # When the drill-down of the empty cell is asked for all the same
+    text = client.get(url, {"o": "03:2"}).content.decode()
+
+    # Then a short message says there is nothing to break down, with no table
+    message = text.split('<p id="drill-empty">', 1)[1].split("</p>", 1)[0]
+    assert "03:2" in message
+    assert 'id="drill-aggregate"' not in text
+    # and a filled cell still drills down to each unit's figure
+    text = client.get(url, {"o": "02:2"}).content.decode()
+    assert 'id="drill-empty"' not in text and 'id="drill-aggregate">3<' in text
+
+
+def test_drill_down_of_a_cell_nobody_filled_is_empty(world):
+    # Given a compiled district report where no commune filled cell 03:2
+    approved_commune(world, 1, FIGURES[1])
+    consolidation = _compile(world)
+
+    # When the empty and a filled cell are drilled into
+    empty = cell_contributions(consolidation, "03:2")
+    filled = cell_contributions(consolidation, "02:2")
+
+    # Then only the empty one has nothing to break down
+    assert empty.is_empty and empty.compiled == ""
+    assert [item.value for item in empty.contributions] == [""]
+    assert not filled.is_empty

@@ -106,3 +106,76 @@ def test_district_compiles_and_drills_into_a_figure(
     page.screenshot(path=ARTIFACTS / f"consolidation-{who}.png", full_page=True)
     assert page_errors == []
     assert no_inline_scripts(page) == []
+
+
+def test_an_empty_compiled_cell_opens_nothing_and_a_filled_one_drills_down(
+    page, page_errors, live_server
+):
+    # given a district report compiled from two communes, neither of which filled
+    # cell 03:2, both of which filled 02:2
+    world = make_chain_world()
+    approved_commune(world, 1, {"02:2": "12", "12:2": "1"})
+    approved_commune(world, 2, {"02:2": "30", "12:2": "3"})
+    log_in(page, live_server, world.users["district_reviewer"])
+    page.goto(
+        live_server.url
+        + reverse(
+            "consolidation:by_key",
+            args=[world.version.template_id, world.district.pk, world.period],
+        )
+    )
+    with page.expect_navigation():
+        page.locator("#compile-button").click()
+    compiled_url = page.url
+
+    # then the empty cell shows a dash that is neither a link nor focusable
+    empty = page.locator("#compiled-values [data-cell='03:2']")
+    expect(empty).to_have_text("–")
+    assert empty.evaluate("node => node.tagName") == "SPAN"
+    assert empty.evaluate("node => node.closest('a, button') === null")
+    assert empty.evaluate("node => node.tabIndex") == -1
+    expect(page.locator("#compiled-values a[data-cell='03:2']")).to_have_count(0)
+
+    # when they click it
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    empty.click()
+    page.wait_for_timeout(300)
+
+    # then no request is made and no drill-down opens
+    assert requests == []
+    assert page.url == compiled_url
+    expect(page.locator("#drill-down")).to_have_count(0)
+
+    # when they move through the figures with the keyboard from 02:2 (the rest of
+    # row 02 is empty, and 03:2 too), the next stop skips them: it is the total
+    # the form computes in 03:1
+    filled = page.locator("#compiled-values a[data-cell='02:2']")
+    filled.focus()
+    page.keyboard.press("Tab")
+    focused = page.evaluate(
+        "[document.activeElement.tagName, document.activeElement.dataset.cell,"
+        " document.activeElement.textContent]"
+    )
+    assert focused == ["A", "03:1", "0"]
+
+    # when they click the filled cell of the same column
+    with page.expect_navigation():
+        filled.click()
+
+    # then its drill-down lists each commune's figure and the total
+    drill = page.locator("#drill-down")
+    expect(drill.locator("tbody tr")).to_have_count(2)
+    expect(page.locator("#drill-aggregate")).to_have_text("42")
+    expect(page.locator("#drill-empty")).to_have_count(0)
+
+    # when the drill-down of the empty cell is asked for by its address all the same
+    page.goto(compiled_url.split("?")[0] + "?o=03%3A2#drill-down")
+
+    # then a short message says there is nothing to break down, with no table
+    expect(page.locator("#drill-empty")).to_contain_text("03:2")
+    expect(page.locator("#drill-down table")).to_have_count(0)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "consolidation-empty-cell.png", full_page=True)
+    assert page_errors == []
+    assert no_inline_scripts(page) == []
