@@ -9,9 +9,10 @@ set-based statements, serialised per report by an advisory lock.
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal, InvalidOperation
 
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from core.audit import audit_context
@@ -23,6 +24,8 @@ from indicators.models import (
 )
 from reporting.models import Submission, SubmissionStatus
 from workflow.models import ApprovalEvent, EventAction
+
+logger = logging.getLogger(__name__)
 
 _LOCK_NAMESPACE = 8_008  # pg_advisory_xact_lock(namespace, submission id)
 
@@ -125,6 +128,25 @@ def observations_publish(*, submission_id: int, event_id: int) -> int:
         _insert(to_insert)
         _link_superseded(superseded, event_id)
         return len(to_insert)
+
+
+def observations_publish_many(*, events) -> tuple[int, list[tuple[int, int]]]:
+    """Publish the figures of each (submission id, event id) of ``events``, each
+    in its own transaction; return how many observations were inserted and the
+    pairs that failed with an error a retry cannot mend (the others are done).
+    Errors of the database or the broker propagate, for the task to retry."""
+    inserted, failed = 0, []
+    for submission_id, event_id in events:
+        try:
+            inserted += observations_publish(
+                submission_id=submission_id, event_id=event_id
+            )
+        except (OperationalError, InterfaceError, ConnectionError):
+            raise
+        except Exception:
+            logger.exception("Publishing approval event %s failed", event_id)
+            failed.append((submission_id, event_id))
+    return inserted, failed
 
 
 def _insert(observations: list[Observation]) -> None:

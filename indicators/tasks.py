@@ -25,3 +25,16 @@ def observations_withdraw_task(submission_id: int, event_id: int) -> int:
     from indicators.publishing import observations_withdraw
 
     return observations_withdraw(submission_id=submission_id, event_id=event_id)
+
+
+@shared_task(**_RETRY)
+def observations_publish_many_task(events: list[list[int]]) -> int:
+    """Publish the figures of many finally approved reports, given as
+    [submission id, event id] pairs (exactly once each). A report whose figures
+    fail gets a task of its own."""
+    from indicators.publishing import observations_publish_many
+
+    inserted, failed = observations_publish_many(events=events)
+    for submission_id, event_id in failed:
+        observations_publish_task.delay(submission_id, event_id)
+    return inserted

@@ -59,6 +59,7 @@ def bulk_approval_process(*, job_id: int) -> BulkApproval:
         job.save(update_fields=["status"])
     handled = {outcome["submission_id"] for outcome in job.outcomes}
     remaining = [pk for pk in job.submission_ids if pk not in handled]
+    remaining = _recover_interrupted_chunk(job, remaining)
     for start in range(0, len(remaining), CHUNK_SIZE):
         chunk = remaining[start : start + CHUNK_SIZE]
         with audit_context(acting_user=job.created_by, action="bulk_approval_run"):
@@ -72,6 +73,39 @@ def bulk_approval_process(*, job_id: int) -> BulkApproval:
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "finished_at"])
     return job
+
+
+def _recover_interrupted_chunk(job: BulkApproval, remaining: list[int]) -> list[int]:
+    """Record as approved the reports a stopped run approved after its last saved
+    chunk, and enqueue their effects again (idempotent: a chunk whose task did
+    go out repeats nothing), since that run may have stopped before enqueuing
+    them; return the reports still to approve."""
+    from workflow.models import ApprovalEvent, EventAction
+    from workflow.services import BulkOutcome, transition_effects_enqueue
+
+    approved = {
+        event.submission_id: event
+        for event in ApprovalEvent.objects.filter(
+            submission_id__in=remaining,
+            actor=job.created_by,
+            action=EventAction.APPROVE,
+            created_at__gte=job.created_at,
+        ).order_by("pk")
+    }
+    if not approved:
+        return remaining
+    transition_effects_enqueue(event_ids=[e.pk for e in approved.values()])
+    job.outcomes = [
+        *job.outcomes,
+        *(
+            asdict(BulkOutcome(pk, True, approved[pk].to_status))
+            for pk in remaining
+            if pk in approved
+        ),
+    ]
+    job.done = len(job.outcomes)
+    job.save(update_fields=["outcomes", "done"])
+    return [pk for pk in remaining if pk not in approved]
 
 
 def bulk_approval_fail(*, job_id: int) -> None:

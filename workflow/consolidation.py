@@ -163,33 +163,58 @@ def _compile(*, acting_user, submission_id: int) -> Consolidation:
 # --- Out of date --------------------------------------------------------------------
 
 
-def consolidations_mark_stale(*, source_submission_id: int, event=None) -> list[int]:
+def compilations_reading(sources) -> dict:
+    """Return, for reports ``sources`` (with their units), the compilations that
+    may go out of date when they change, read in two queries for all of them:
+    ``{"links": {source id: [ConsolidationSource]}, "upper": {(template id,
+    period, upper unit id): [Consolidation]}}``."""
+    links: dict[int, list] = {}
+    for link in ConsolidationSource.objects.filter(
+        source_id__in={source.pk for source in sources}
+    ).select_related("consolidation__submission__org_unit__level"):
+        links.setdefault(link.source_id, []).append(link)
+    upper: dict[tuple, list] = {}
+    parents = {s.org_unit.parent_id for s in sources if s.org_unit.parent_id}
+    if parents:
+        for consolidation in Consolidation.objects.filter(
+            submission__template_id__in={source.template_id for source in sources},
+            submission__period__in={source.period for source in sources},
+            submission__org_unit_id__in=parents,
+        ).select_related("submission__org_unit__level"):
+            submission = consolidation.submission
+            key = (submission.template_id, submission.period, submission.org_unit_id)
+            upper.setdefault(key, []).append(consolidation)
+    return {"links": links, "upper": upper}
+
+
+def consolidations_mark_stale(
+    *, source_submission_id: int, event=None, compilations: dict | None = None
+) -> list[int]:
     """Mark out of date every compiled report that read report
     ``source_submission_id`` at another revision or while it was approved, or that
     left it out while it was unapproved and it is approved now; tell their people
-    and enqueue their recompilation. Return the consolidations' ids. Idempotent."""
+    and enqueue their recompilation. Return the consolidations' ids. Idempotent.
+    ``compilations`` (from ``compilations_reading``) spares the reads when many
+    reports are checked at once."""
     if event is not None and event.submission_id == source_submission_id:
         source = event.submission  # read by the effects task that calls this
     else:
         source = Submission.objects.select_related("org_unit").get(
             pk=source_submission_id
         )
+    if compilations is None:
+        compilations = compilations_reading([source])
     stale: list[int] = []
-    links = ConsolidationSource.objects.filter(source_id=source.pk).select_related(
-        "consolidation__submission__org_unit__level"
-    )
-    for link in links:
+    for link in compilations["links"].get(source.pk, []):
         upper_level = link.consolidation.submission.org_unit.level.code
         if link.source_revision_id != source.current_revision_id or not (
             counts_for_upper(source, upper_level)
         ):
             stale.append(link.consolidation_id)
     if source.org_unit.parent_id:
-        left_out = Consolidation.objects.filter(
-            submission__template_id=source.template_id,
-            submission__period=source.period,
-            submission__org_unit_id=source.org_unit.parent_id,
-        ).select_related("submission__org_unit__level")
+        left_out = compilations["upper"].get(
+            (source.template_id, source.period, source.org_unit.parent_id), []
+        )
         for consolidation in left_out:
             missing = {item["unit_id"] for item in consolidation.missing}
             if source.org_unit_id in missing and counts_for_upper(

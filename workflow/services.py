@@ -86,9 +86,11 @@ def _apply(
     acting_user,
     level: str | None,
     reason: str = "",
+    enqueue_effects: bool = True,
 ) -> ApprovalEvent:
     """Decide ``action`` on the locked ``submission``, store the new state and write
-    the event; raise WorkflowRefused when the machine refuses."""
+    the event; raise WorkflowRefused when the machine refuses. Without
+    ``enqueue_effects`` the caller enqueues the event's effects itself."""
     state, chain = state_of(submission), machine_chain_of(submission)
     decision = decide(state, action, actor, chain, level=level, reason=reason)
     if not decision.allowed:
@@ -112,7 +114,8 @@ def _apply(
         actor=acting_user,
         reason=reason,
     )
-    _after_commit(event)
+    if enqueue_effects:
+        _after_commit(event)
     return event
 
 
@@ -120,6 +123,20 @@ def _after_commit(event: ApprovalEvent) -> None:
     from workflow.tasks import transition_effects
 
     transaction.on_commit(lambda: transition_effects.delay(event.pk))
+
+
+EFFECTS_BATCH = 100
+
+
+def transition_effects_enqueue(*, event_ids) -> None:
+    """Enqueue, after the commit, the effects of many events in tasks of up to
+    ``EFFECTS_BATCH`` events each (bulk approval: one task per chunk)."""
+    from workflow.tasks import transition_effects_many
+
+    ids = list(event_ids)
+    for start in range(0, len(ids), EFFECTS_BATCH):
+        batch = ids[start : start + EFFECTS_BATCH]
+        transaction.on_commit(lambda batch=batch: transition_effects_many.delay(batch))
 
 
 def _clean_reason(reason: str) -> str:
@@ -287,6 +304,12 @@ def submission_approve(*, acting_user, submission_id: int) -> ApprovalEvent:
     """Approve a report at the actor's level (the level whose turn it is); the
     last level's approval makes it final unless the top level accepts separately.
     A compiled report that is out of date cannot be approved."""
+    return _approve(acting_user=acting_user, submission_id=submission_id)
+
+
+def _approve(
+    *, acting_user, submission_id: int, enqueue_effects: bool = True
+) -> ApprovalEvent:
     with (
         transaction.atomic(),
         audit_context(acting_user=acting_user, action="submission_approve"),
@@ -309,6 +332,7 @@ def submission_approve(*, acting_user, submission_id: int) -> ApprovalEvent:
             actor=actor,
             acting_user=acting_user,
             level=level_for(Action.APPROVE, actor, state, chain),
+            enqueue_effects=enqueue_effects,
         )
 
 
@@ -368,45 +392,58 @@ def submissions_approve_bulk(
 ) -> list[BulkOutcome]:
     """Approve many reports, each in its own transaction, and say what became of
     each: a refusal of one never stops the others. Reports with errors or
-    unexplained warnings in their latest check are skipped, not approved."""
+    unexplained warnings in their latest check are skipped, not approved. The
+    approvals' effects are enqueued at the end, many events to a task."""
     from validation.selectors import latest_result_flags
 
     flags = latest_result_flags(list(submission_ids))
     outcomes = []
-    for submission_id in submission_ids:
-        errors, unexplained = flags.get(submission_id, (0, 0))
-        if errors or (skip_unexplained_warnings and unexplained):
-            status = (
-                Submission.objects.filter(pk=submission_id)
-                .values_list("status", flat=True)
-                .first()
-            )
-            outcomes.append(
-                BulkOutcome(
-                    submission_id,
-                    False,
-                    status or "",
-                    _(
-                        "Not approved: the latest check found %(errors)d errors and "
-                        "%(warnings)d unexplained warnings."
-                    )
-                    % {"errors": errors, "warnings": unexplained},
+    event_ids: list[int] = []
+    try:
+        for submission_id in submission_ids:
+            errors, unexplained = flags.get(submission_id, (0, 0))
+            if errors or (skip_unexplained_warnings and unexplained):
+                outcomes.append(_skipped(submission_id, errors, unexplained))
+                continue
+            try:
+                event = _approve(
+                    acting_user=acting_user,
+                    submission_id=submission_id,
+                    enqueue_effects=False,
                 )
-            )
-            continue
-        try:
-            event = submission_approve(
-                acting_user=acting_user, submission_id=submission_id
-            )
-        except WorkflowRefused as refused:
-            outcomes.append(
-                BulkOutcome(submission_id, False, refused.status, str(refused))
-            )
-        except Submission.DoesNotExist:
-            outcomes.append(BulkOutcome(submission_id, False, "", _("No such report.")))
-        else:
-            outcomes.append(BulkOutcome(submission_id, True, event.to_status))
+            except WorkflowRefused as refused:
+                outcomes.append(
+                    BulkOutcome(submission_id, False, refused.status, str(refused))
+                )
+            except Submission.DoesNotExist:
+                outcomes.append(
+                    BulkOutcome(submission_id, False, "", _("No such report."))
+                )
+            else:
+                event_ids.append(event.pk)
+                outcomes.append(BulkOutcome(submission_id, True, event.to_status))
+    finally:
+        # Also when the loop stops midway: the approvals made so far are committed.
+        transition_effects_enqueue(event_ids=event_ids)
     return outcomes
+
+
+def _skipped(submission_id: int, errors: int, unexplained: int) -> BulkOutcome:
+    status = (
+        Submission.objects.filter(pk=submission_id)
+        .values_list("status", flat=True)
+        .first()
+    )
+    return BulkOutcome(
+        submission_id,
+        False,
+        status or "",
+        _(
+            "Not approved: the latest check found %(errors)d errors and "
+            "%(warnings)d unexplained warnings."
+        )
+        % {"errors": errors, "warnings": unexplained},
+    )
 
 
 # --- Compiled reports ------------------------------------------------------------------

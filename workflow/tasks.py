@@ -1,9 +1,12 @@
 """Background work after approval transitions. Thin: each task calls a service."""
 
+import logging
 from smtplib import SMTPException
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(
@@ -18,6 +21,32 @@ def transition_effects(event_id: int) -> None:
     from workflow.effects import transition_effects_apply
 
     transition_effects_apply(event_id=event_id)
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError, ConnectionError, SMTPException),
+    retry_backoff=True,
+    max_retries=5,
+)
+def transition_effects_many(event_ids: list[int]) -> list[int]:
+    """The effects of many approval events (a bulk approval's chunk) at once.
+    Idempotent per event: a retried or duplicated task repeats nothing. An event
+    whose effects fail gets a task of its own; its id is returned. When what the
+    events share fails (their reads, the insert of their notifications), every
+    event gets a task of its own, so only the faulty one stays undone."""
+    from workflow.effects import TRANSIENT_ERRORS, transition_effects_apply_many
+
+    try:
+        failed = transition_effects_apply_many(event_ids=event_ids)
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception:
+        logger.exception("Effects of approval events %s failed together", event_ids)
+        failed = list(event_ids)
+    for event_id in failed:
+        transition_effects.delay(event_id)
+    return failed
 
 
 @shared_task(
