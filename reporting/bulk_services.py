@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_context
 from core.bulk import bulk_create_by_copy, bulk_update_by_values, draw_keys
-from core.text import nfc
 from forms.definition.grid import cell_grid
 from forms.definition.model import CellState, DataType
 from forms.definition.periods import parse_period
@@ -32,8 +31,6 @@ from reporting.engine.values import CANONICAL_DECIMAL, CANONICAL_INTEGER
 from reporting.models import Assignment, LockException, Revision, Submission
 from reporting.selectors import window_for
 from reporting.services import (
-    MAX_TEXT_LENGTH,
-    CellProblem,
     ReportError,
     SubmissionConflict,
     SubmissionNotEditable,
@@ -43,6 +40,7 @@ from reporting.services import (
     _parse_values,
     _with_computed,
     cell_specs,
+    clean_cell_comments,
 )
 
 _NUMERIC = frozenset(t for t in DataType if t.is_numeric)
@@ -398,19 +396,10 @@ def submissions_save_bulk(
         values, problems = _parse_values(grid, raw_values, context.specs(version))
         if trusted:
             values = {**trusted, **values}
-        clean_comments = {
-            cell: nfc(text).strip()[:MAX_TEXT_LENGTH]
-            for cell, text in (item.comments or {}).items()
-            if text and text.strip()
-        }
-        grid_cells = context.grid_cells(version)
-        problems += [
-            CellProblem(
-                cell, "unknown_cell", "The form has no cell %(cell)s.", {"cell": cell}
-            )
-            for cell in clean_comments
-            if cell not in grid_cells
-        ]
+        clean_comments, refused = clean_cell_comments(
+            item.comments, context.grid_cells(version)
+        )
+        problems += refused
         if problems:
             prepared.append(SubmissionValuesInvalid(problems))
             continue

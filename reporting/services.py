@@ -263,6 +263,25 @@ def _parse_values(
     return values, problems
 
 
+def clean_cell_comments(
+    comments: dict[str, str] | None, grid_cells
+) -> tuple[dict[str, str], list[CellProblem]]:
+    """Return the non-empty comments in NFC, trimmed to the text limit, and a
+    problem for each one on a cell the form (``grid_cells``) does not have."""
+    clean = {
+        cell: nfc(text).strip()[:MAX_TEXT_LENGTH]
+        for cell, text in (comments or {}).items()
+        if text and text.strip()
+    }
+    return clean, [
+        CellProblem(
+            cell, "unknown_cell", "The form has no cell %(cell)s.", {"cell": cell}
+        )
+        for cell in clean
+        if cell not in grid_cells
+    ]
+
+
 def with_computed_cells(
     version: FormVersion, values: dict[str, str], *, grid: dict | None = None
 ) -> dict[str, str]:
@@ -415,19 +434,9 @@ def submission_save_draft(
     today = today or timezone.localdate()
     version = submission.form_version
     values, problems = parse_submitted_values(version, raw_values)
-    clean_comments = {
-        cell: nfc(text).strip()[:MAX_TEXT_LENGTH]
-        for cell, text in (comments or {}).items()
-        if text and text.strip()
-    }
     grid_cells = {f"{r}:{c}" for r, c in cell_grid(version.form_definition)}
-    problems += [
-        CellProblem(
-            cell, "unknown_cell", "The form has no cell %(cell)s.", {"cell": cell}
-        )
-        for cell in clean_comments
-        if cell not in grid_cells
-    ]
+    clean_comments, refused = clean_cell_comments(comments, grid_cells)
+    problems += refused
     if problems:
         raise SubmissionValuesInvalid(problems)
     values = with_computed_cells(version, values)

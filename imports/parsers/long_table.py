@@ -132,121 +132,96 @@ def _read_lines(table: LongTable, rows: list[list], header_row: int) -> None:
             for cells in body
         ]
     key_at = [positions[name] for name in (FORM, UNIT, PERIOD) if name in positions]
-    raw_keys = list(map(itemgetter(*key_at), body))
-    row_codes = _column_texts(body, positions[ROW])
     column_raw = list(map(itemgetter(positions[COLUMN]), body))
-    numbers_by_line = _column_numbers(column_raw)
-    values = list(map(itemgetter(positions[VALUE]), body))
+    columns = _Columns(
+        table=table,
+        first_row=header_row + 1,
+        has_form=FORM in positions,
+        raw_keys=list(map(itemgetter(*key_at), body)),
+        row_codes=_column_texts(body, positions[ROW]),
+        column_raw=column_raw,
+        numbers=_column_numbers(column_raw),
+        values=list(map(itemgetter(positions[VALUE]), body)),
+    )
     # Equal raw keys are one report, except where Python counts values of other
     # types equal (1, 1.0 and TRUE): runs whose key is not all text are split by
-    # their cleaned keys below.
+    # their cleaned keys.
+    raw_keys = columns.raw_keys
     changes = list(
         compress(range(1, len(raw_keys)), map(ne, raw_keys[1:], raw_keys[:-1]))
     )
-    periods: dict[str, str | None] = {}
-    first_row = header_row + 1
-    has_form = FORM in positions
     for start, end in zip([0, *changes], [*changes, len(raw_keys)], strict=True):
         if start >= end:
             continue
-        raw_key = raw_keys[start]
-        if not all(type(part) is str for part in raw_key):
-            _read_mixed_run(
+        if all(type(part) is str for part in raw_keys[start]):
+            columns.read_run(start, end, columns.clean_key(start))
+        else:
+            columns.read_mixed_run(start, end)
+
+
+@dataclass
+class _Columns:
+    """The lines of a long table as columns, while they are grouped by report."""
+
+    table: LongTable
+    first_row: int  # the sheet row of the first line
+    has_form: bool
+    raw_keys: list[tuple]  # (form,) unit, period as read
+    row_codes: list[str]
+    column_raw: list
+    numbers: list[int | None]  # the column numbers
+    values: list
+    periods: dict[str, str | None] = field(default_factory=dict)
+
+    def clean_key(self, index: int) -> tuple[str, str, str]:
+        raw_key = self.raw_keys[index]
+        form, unit, period_text = raw_key if self.has_form else ("", *raw_key)
+        return code_text(form), code_text(unit), code_text(period_text)
+
+    def read_mixed_run(self, start: int, end: int) -> None:
+        """Read a run whose key holds numbers or truth values, split where the
+        cleaned key changes (TRUE reads "True", 1 and 1.0 read "1")."""
+        cleaned = [self.clean_key(index) for index in range(start, end)]
+        run_start = start
+        for index in range(start + 1, end + 1):
+            if index == end or cleaned[index - start] != cleaned[run_start - start]:
+                self.read_run(run_start, index, cleaned[run_start - start])
+                run_start = index
+
+    def read_run(self, start: int, end: int, key: tuple[str, str, str]) -> None:
+        """Add the lines ``start:end`` of one report key to the table: a run whose
+        lines are all complete as slices of the columns, others line by line."""
+        table, first_row = self.table, self.first_row
+        form, unit, period_text = key
+        period = _period_of(self.periods, period_text) if unit and period_text else None
+        group = (form, unit, period) if period is not None else None
+        row_codes, numbers, values = self.row_codes, self.numbers, self.values
+        if (
+            group is not None
+            and all(row_codes[start:end])
+            and None not in numbers[start:end]
+        ):
+            table.groups.setdefault(group, []).append(
+                Lines(
+                    range(first_row + start, first_row + end),
+                    row_codes[start:end],
+                    numbers[start:end],
+                    values[start:end],
+                )
+            )
+            table.lines += end - start
+            return
+        for index in range(start, end):
+            _sort_line(
                 table,
-                start,
-                end,
-                raw_keys,
-                has_form,
-                periods,
-                first_row,
-                row_codes,
-                column_raw,
-                numbers_by_line,
-                values,
+                group,
+                first_row + index,
+                key,
+                row_codes[index],
+                code_text(self.column_raw[index]),
+                numbers[index],
+                values[index],
             )
-            continue
-        _read_run(
-            table,
-            start,
-            end,
-            _clean_key(raw_key, has_form),
-            periods,
-            first_row,
-            row_codes,
-            column_raw,
-            numbers_by_line,
-            values,
-        )
-
-
-def _clean_key(raw_key, has_form: bool) -> tuple[str, str, str]:
-    form, unit, period_text = raw_key if has_form else ("", *raw_key)
-    return code_text(form), code_text(unit), code_text(period_text)
-
-
-def _read_mixed_run(
-    table, start, end, raw_keys, has_form, periods, first_row, *columns
-) -> None:
-    """Read a run whose key holds numbers or truth values, split where the cleaned
-    key changes (TRUE reads "True", 1 and 1.0 read "1")."""
-    cleaned = [_clean_key(raw_keys[index], has_form) for index in range(start, end)]
-    run_start = start
-    for index in range(start + 1, end + 1):
-        if index == end or cleaned[index - start] != cleaned[run_start - start]:
-            _read_run(
-                table,
-                run_start,
-                index,
-                cleaned[run_start - start],
-                periods,
-                first_row,
-                *columns,
-            )
-            run_start = index
-
-
-def _read_run(
-    table,
-    start,
-    end,
-    key,
-    periods,
-    first_row,
-    row_codes,
-    column_raw,
-    numbers_by_line,
-    values,
-) -> None:
-    """Add the lines ``start:end`` of one report key to the table."""
-    form, unit, period_text = key
-    period = _period_of(periods, period_text) if unit and period_text else None
-    group = (form, unit, period) if period is not None else None
-    if (
-        group is not None
-        and all(row_codes[start:end])
-        and None not in numbers_by_line[start:end]
-    ):
-        table.groups.setdefault(group, []).append(
-            Lines(
-                range(first_row + start, first_row + end),
-                row_codes[start:end],
-                numbers_by_line[start:end],
-                values[start:end],
-            )
-        )
-        table.lines += end - start
-        return
-    for index in range(start, end):
-        _sort_line(
-            table,
-            group,
-            first_row + index,
-            key,
-            row_codes[index],
-            code_text(column_raw[index]),
-            numbers_by_line[index],
-            values[index],
-        )
 
 
 def _column_numbers(raw: list) -> list[int | None]:

@@ -9,12 +9,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.urls import reverse
 from playwright.sync_api import expect
 
 from api.models import ApiToken
 from reporting.models import Revision
-from tests.factories import PASSWORD, make_user
+from tests.browser import log_in, shot
+from tests.factories import make_user
 from tests.indicators.factories import make_catalogue, observe
 from tests.orgunits.factories import make_small_tree
 from tests.reporting.factories import catalog_version, make_submission
@@ -24,19 +24,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 TOKEN_NAME = "Hệ thống của Sở Y tế"
-
-
-def log_in(page, live_server, user):
-    page.goto(live_server.url + reverse("login"))
-    page.get_by_label("Tên đăng nhập").fill(user.username)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Đăng nhập").click()
-
-
-def shot(page, name):
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
 
 
 def pull(live_server, key: str) -> tuple[int, dict]:

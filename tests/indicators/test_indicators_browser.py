@@ -12,7 +12,8 @@ from playwright.sync_api import expect
 
 from indicators.models import CellMapping, Indicator
 from reporting.models import Revision
-from tests.factories import PASSWORD, make_user
+from tests.browser import log_in, shot
+from tests.factories import make_user
 from tests.indicators.factories import long_version, make_catalogue, observe
 from tests.orgunits.factories import make_small_tree
 from tests.reporting.factories import catalog_version, make_submission
@@ -21,19 +22,6 @@ from workflow.models import ApprovalEvent
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-def log_in(page, live_server, user):
-    page.goto(live_server.url + reverse("login"))
-    page.get_by_label("Tên đăng nhập").fill(user.username)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Đăng nhập").click()
-
-
-def shot(page, name):
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
 
 
 def no_inline_scripts(page) -> list[str]:

@@ -9,7 +9,8 @@ from playwright.sync_api import expect
 
 from reporting.models import Revision
 from reporting.services import submission_open, submission_save_draft
-from tests.factories import PASSWORD, make_user
+from tests.browser import log_in
+from tests.factories import make_user
 from tests.orgunits.factories import make_small_tree
 from tests.reporting.factories import assign, catalog_version
 from validation.services import revision_validate, values_check
@@ -30,14 +31,6 @@ def report():
         "reporting:entry", args=[version.template_id, tree.commune.pk, "2025"]
     )
     return reporter, submission, url
-
-
-def log_in(page, live_server, user):
-    page.goto(live_server.url + reverse("login"))
-    page.get_by_label("Tên đăng nhập").fill(user.username)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Đăng nhập").click()
 
 
 def cell_of(page, key):

@@ -10,21 +10,13 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from reporting.models import SubmissionStatus
-from tests.factories import PASSWORD
+from tests.browser import log_in
 from tests.workflow.factories import make_desk, send_report
 from workflow.models import BulkApproval
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-def log_in(page, live_server, user):
-    page.goto(live_server.url + reverse("login"))
-    page.get_by_label("Tên đăng nhập").fill(user.username)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Đăng nhập").click()
 
 
 def test_reviewer_approves_two_selected_reports_and_watches_the_job(

@@ -10,7 +10,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from reporting.models import SubmissionStatus
-from tests.factories import PASSWORD
+from tests.browser import log_in
 from tests.workflow.chain_factories import (
     approved_commune,
     entered,
@@ -21,14 +21,6 @@ from tests.workflow.chain_factories import (
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-def log_in(page, live_server, user):
-    page.goto(live_server.url + reverse("login"))
-    page.get_by_label("Tên đăng nhập").fill(user.username)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Đăng nhập").click()
 
 
 def no_inline_scripts(page) -> list[str]:

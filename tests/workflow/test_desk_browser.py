@@ -6,7 +6,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from reporting.models import SubmissionStatus
-from tests.factories import PASSWORD
+from tests.browser import log_in
 from tests.workflow.factories import make_desk, send_report
 from workflow.models import CellComment
 
@@ -14,14 +14,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 REASON = "Số khen thưởng chưa khớp với sổ theo dõi"
 COMMENT = "Tổng số khen thưởng cao bất thường so với năm trước"
-
-
-def log_in(page, live_server, user):
-    page.goto(live_server.url + reverse("login"))
-    page.get_by_label("Tên đăng nhập").fill(user.username)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Đăng nhập").click()
 
 
 def log_out(page):
