@@ -27,7 +27,8 @@ from core.collector import collector_paused
 from core.text import nfc
 from forms.definition.model import DataType
 from imports.commit import commit_reports
-from imports.dry_run import CREATED, IGNORED, UNCHANGED, UPDATED, CheckedReport, DryRun
+from imports.dry_run import CheckedReport, DryRun
+from imports.dry_run_compare import CREATED, IGNORED, UNCHANGED, UPDATED
 from imports.models import (
     ImportJob,
     ImportJobStatus,
