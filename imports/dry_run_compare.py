@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from forms.definition.model import CellState
 from imports.parsers.problems import ImportProblem, Severity, gettext_noop, problem
+from imports.parsers.report import values_by_name
 from reporting.models import Submission
 from reporting.services import with_computed_cells
 from validation.services import values_check_bulk
@@ -76,13 +77,7 @@ def compare(reports: list, *, preview: bool, grid_of) -> None:
 
 def _check_totals(report, current: dict, grid_of) -> None:
     """Warn where the file shows a total the stored figures will not give."""
-    grid = grid_of(report.version)
-    merged = {
-        cell: text
-        for cell, text in current.items()
-        if _spec_state(grid, cell) is CellState.INPUT
-    }
-    merged.update({f"{r}:{c}": v for (r, c), v in report.read.values.items()})
+    merged = _stored_with_file(report, current, grid_of(report.version))
     computed = with_computed_cells(report.version, merged)
     for (row, column), (where, raw) in report.read.file_computed.items():
         expected = computed.get(f"{row}:{column}")
@@ -137,13 +132,7 @@ def validate(reports: list, *, grid_of) -> None:
         current = (
             submission.current_revision.values if submission.current_revision_id else {}
         )
-        grid = grid_of(report.version)
-        merged = {
-            cell: text
-            for cell, text in current.items()
-            if _spec_state(grid, cell) is CellState.INPUT
-        }
-        merged.update({f"{r}:{c}": v for (r, c), v in report.read.values.items()})
+        merged = _stored_with_file(report, current, grid_of(report.version))
         items.append((submission, merged))
     found = values_check_bulk(items=items)
     for report, violations in zip(checking, found, strict=True):
@@ -202,6 +191,18 @@ def _count(counts: dict, read, current: dict, rejected, refused) -> None:
     for (row, column), new in values.items():
         old = current.get(f"{row}:{column}", "")
         counts[CREATED if not old else UNCHANGED if old == new else UPDATED] += 1
+
+
+def _stored_with_file(report, current: dict, grid: dict) -> dict[str, str]:
+    """The values the import would store: the stored input values with the file's
+    laid over them, by cell name."""
+    merged = {
+        cell: text
+        for cell, text in current.items()
+        if _spec_state(grid, cell) is CellState.INPUT
+    }
+    merged.update(values_by_name(report.read.values))
+    return merged
 
 
 def _spec_state(grid: dict, cell: str):
