@@ -318,13 +318,9 @@ def indicators(request: HttpRequest, principal: ApiPrincipal) -> JsonResponse:
     return _json({"indicators": items})
 
 
-@api_endpoint(methods=("GET",), openapi=openapi_pull.HISTORY)
-def history(request: HttpRequest, principal: ApiPrincipal) -> JsonResponse:
-    """Return every version of one observation with its lineage."""
-    unit_paths, _open = scope_of(principal)
-    missing = [
-        name for name in ("indicator", "unit", "period") if not request.GET.get(name)
-    ]
+def _require(request: HttpRequest, *names: str) -> None:
+    """Refuse a request that lacks any of the query parameters ``names``."""
+    missing = [name for name in names if not request.GET.get(name)]
     if missing:
         raise ApiError(
             400,
@@ -332,6 +328,13 @@ def history(request: HttpRequest, principal: ApiPrincipal) -> JsonResponse:
             gettext_noop("Parameters required: %(names)s."),
             {"names": ", ".join(missing)},
         )
+
+
+@api_endpoint(methods=("GET",), openapi=openapi_pull.HISTORY)
+def history(request: HttpRequest, principal: ApiPrincipal) -> JsonResponse:
+    """Return every version of one observation with its lineage."""
+    unit_paths, _open = scope_of(principal)
+    _require(request, *("indicator", "unit", "period"))
     try:
         rows = observation_history(
             unit_paths=unit_paths,
@@ -376,16 +379,7 @@ def history(request: HttpRequest, principal: ApiPrincipal) -> JsonResponse:
 def rollups(request: HttpRequest, principal: ApiPrincipal) -> JsonResponse:
     """Return, per unit of a level, the reported and the rolled-up value."""
     unit_paths, _open = scope_of(principal)
-    missing = [
-        name for name in ("indicator", "period", "level") if not request.GET.get(name)
-    ]
-    if missing:
-        raise ApiError(
-            400,
-            "parameter_missing",
-            gettext_noop("Parameters required: %(names)s."),
-            {"names": ", ".join(missing)},
-        )
+    _require(request, *("indicator", "period", "level"))
     try:
         rows = rollup(
             unit_paths=unit_paths,

@@ -77,7 +77,7 @@ PHASES = (
     ("imports.dry_run:DryRun._check_reports", "dry run: may the user write"),
     ("imports.dry_run:compare", "dry run: compare with stored"),
     ("imports.dry_run:validate", "dry run: validation preview"),
-    ("imports.services:bulk_create_by_values", "store the dry run (web)"),
+    ("imports.services:bulk_create_by_copy", "store the dry run (web)"),
     ("imports.services:import_summary", "summaries"),
     ("imports.commit:submissions_open_bulk", "commit: open reports"),
     ("imports.commit:handed_on_values", "commit: values handed on"),

@@ -30,6 +30,7 @@ from imports.services import (
     MAX_SUMMARY_CONFLICTS,
     _conflict,
     _report_row,
+    any_importable,
     import_job_create,
     import_job_read_with,
     import_summary,
@@ -86,10 +87,7 @@ def _run(job: ImportJob) -> ImportJob:
         bulk_create_by_copy(rows)
         for row, row_values in zip(rows, values, strict=True):
             row.values = row_values
-        importable = any(
-            row.status in {ImportReportStatus.READY, ImportReportStatus.UNCHANGED}
-            for row in rows
-        )
+        importable = any_importable(rows)
         now = timezone.now()
         job.parsed_at = now
         if not importable:

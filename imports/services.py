@@ -22,7 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.audit import audit_context
-from core.bulk import bulk_create_by_values
+from core.bulk import bulk_create_by_copy
 from core.collector import collector_paused
 from core.text import nfc
 from forms.definition.model import DataType
@@ -183,11 +183,8 @@ def _parse(job: ImportJob) -> ImportJob:
             _report_row(job, position, report)
             for position, report in enumerate(checked)
         ]
-        bulk_create_by_values(rows, field="cells")
-        importable = any(
-            row.status in {ImportReportStatus.READY, ImportReportStatus.UNCHANGED}
-            for row in rows
-        )
+        bulk_create_by_copy(rows)
+        importable = any_importable(rows)
         job.status = ImportJobStatus.PREVIEW if importable else ImportJobStatus.REFUSED
         job.summary = import_summary(
             job, rows, file_problems=content.problems, dry_run=True
@@ -207,6 +204,14 @@ def _parse(job: ImportJob) -> ImportJob:
             ]
         )
     return job
+
+
+def any_importable(rows: list[ImportReport]) -> bool:
+    """Whether any report of the upload can be imported (or is already stored)."""
+    return any(
+        row.status in {ImportReportStatus.READY, ImportReportStatus.UNCHANGED}
+        for row in rows
+    )
 
 
 def _report_row(job: ImportJob, position: int, report: CheckedReport) -> ImportReport:

@@ -217,6 +217,12 @@ def _analyst_paths(user):
     return paths
 
 
+def _period_error(period: str) -> str:
+    return _(
+        "The period %(period)s is not a period id such as 2026M1, 2026Q1 or 2026."
+    ) % {"period": period}
+
+
 @login_required
 @require_GET
 def history(request):
@@ -236,9 +242,7 @@ def history(request):
                 dim_key=query["dim_key"],
             )
         except PeriodError:
-            error = _(
-                "The period %(period)s is not a period id such as 2026M1, 2026Q1 or 2026."
-            ) % {"period": query["period"]}
+            error = _period_error(query["period"])
     return render(
         request,
         "indicators/history.html",
@@ -264,9 +268,7 @@ def differences(request):
                 level=query["level"],
             )
         except PeriodError:
-            error = _(
-                "The period %(period)s is not a period id such as 2026M1, 2026Q1 or 2026."
-            ) % {"period": query["period"]}
+            error = _period_error(query["period"])
     only_differences = request.GET.get("all") != "1"
     if only_differences:
         rows = [row for row in rows if row.differs]

@@ -345,23 +345,18 @@ def consolidation_recompute_apply(*, consolidation_id: int) -> str:
         except ConsolidationRefused:
             machine_made = False  # approved meanwhile
         else:
-            event = (
-                ApprovalEvent.objects.filter(
-                    submission_id=submission.pk, action=EventAction.RECOMPUTE
-                )
-                .order_by("-id")
-                .first()
-            )
-            if event is not None:
-                _tell(event, kind="recompiled")
+            _tell_latest(submission.pk, EventAction.RECOMPUTE, kind="recompiled")
             return "recompiled"
+    _tell_latest(submission.pk, EventAction.STALE, kind="locked")
+    return "locked"
+
+
+def _tell_latest(submission_id: int, action: str, *, kind: str) -> None:
+    """Tell the compilation's people of its latest ``action`` event, if any."""
     event = (
-        ApprovalEvent.objects.filter(
-            submission_id=submission.pk, action=EventAction.STALE
-        )
+        ApprovalEvent.objects.filter(submission_id=submission_id, action=action)
         .order_by("-id")
         .first()
     )
     if event is not None:
-        _tell(event, kind="locked")
-    return "locked"
+        _tell(event, kind=kind)
