@@ -1,10 +1,9 @@
 """Committing the ready reports of an upload: each opened and given a revision.
 
 The values a report's revision gets are the stored ones overlaid by the file's,
-handed to the bulk save as the web form would send them (``typed_values``), the
-numbers already in canonical form apart (``handed_on_values``). Each report's
-outcome is recorded on its ImportReport row: committed, unchanged, refused or
-changed meanwhile.
+handed to the bulk save as the web form would send them, the numbers already in
+canonical form apart (``handed_on_values``). Each report's outcome is recorded on
+its ImportReport row: committed, unchanged, refused or changed meanwhile.
 """
 
 from __future__ import annotations
@@ -191,35 +190,6 @@ def _mark_refused(report: ImportReport, status: str, code: str, message: str) ->
     report.committed_at = timezone.now()
 
 
-def typed_values(
-    version,
-    current: dict[str, str],
-    imported: dict[str, str],
-    *,
-    grid=None,
-    specs: dict | None = None,
-) -> dict:
-    """Return every input value of the report as the web form would send it: the
-    current revision's, overlaid by the imported ones.
-
-    Stored numbers use a decimal point; typed numbers read a dot followed by three
-    digits as a thousands separator (``1.234`` is 1234). So numbers are handed on
-    with a decimal comma, which the typed-number rule reads exactly.
-    """
-    grid = grid if grid is not None else cell_grid(version.form_definition)
-    specs = specs if specs is not None else cell_specs(grid)
-    merged: dict[str, str] = {}
-    for cell, text in {**current, **imported}.items():
-        spec = specs.get(cell)
-        if spec is None:  # not by its usual name: "01:02" is cell 01:2 too
-            row, _sep, column = cell.rpartition(":")
-            spec = grid.get((row, int(column))) if column.isdigit() else None
-        if spec is None or spec.state is not CellState.INPUT:
-            continue
-        merged[cell] = text.replace(".", ",") if spec.data_type.is_numeric else text
-    return merged
-
-
 def handed_on_values(
     version,
     current: dict[str, str],
@@ -229,10 +199,13 @@ def handed_on_values(
     specs: dict | None = None,
     numbers: NumberCells | None = None,
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """Return what ``typed_values`` returns split in two: the numbers already in
-    their canonical form, by their usual cell name (stored as they are, see
-    ``BulkSaveItem.canonical_values``), and the rest as typed, which the save checks
-    and canonicalises cell by cell. The save stores the same values either way."""
+    """Return every input value of the report (the current revision's, overlaid by
+    the imported ones) split in two: the numbers already in their canonical form,
+    by their usual cell name (stored as they are, see
+    ``BulkSaveItem.canonical_values``), and the rest as the web form would send
+    them, which the save checks and canonicalises cell by cell. Typed numbers read
+    a dot followed by three digits as a thousands separator, so numbers go on with
+    a decimal comma. The save stores the same values either way."""
     grid = grid if grid is not None else cell_grid(version.form_definition)
     specs = specs if specs is not None else cell_specs(grid)
     numbers = numbers if numbers is not None else NumberCells.of(specs)

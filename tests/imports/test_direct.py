@@ -196,10 +196,20 @@ def test_the_command_imports_in_one_pass(tmp_path, capsys):
 
 
 def _typed_only(version, current, imported, *, grid=None, specs=None, numbers=None):
-    """The values handed on before canonical numbers were: everything as typed."""
-    from imports.commit import typed_values
+    """The values handed on before canonical numbers were: every input value as
+    the web form sends it, numbers with a decimal comma (the reference)."""
+    from forms.definition.model import CellState
 
-    return {}, typed_values(version, current, imported, grid=grid, specs=specs)
+    merged = {}
+    for cell, text in {**current, **imported}.items():
+        spec = specs.get(cell)
+        if spec is None:  # not by its usual name: "01:02" is cell 01:2 too
+            row, _sep, column = cell.rpartition(":")
+            spec = grid.get((row, int(column))) if column.isdigit() else None
+        if spec is None or spec.state is not CellState.INPUT:
+            continue
+        merged[cell] = text.replace(".", ",") if spec.data_type.is_numeric else text
+    return {}, merged
 
 
 def test_canonical_numbers_handed_on_store_what_typed_ones_stored(monkeypatch):
